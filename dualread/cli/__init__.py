@@ -1,0 +1,42 @@
+"""The ``dualread`` command: stdout carries data, stderr carries progress and errors."""
+
+from __future__ import annotations
+
+import typer
+
+from dualread import __version__
+from dualread.statement import schema_text
+
+app = typer.Typer(
+    name="dualread",
+    help="Bank statements (PDF, scans, photos) to validated JSON, CSV and OFX, read twice and "
+    "kept only where the reads agree.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"dualread {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """dualread: read bank statements twice, keep what agrees."""
+
+
+@app.command()
+def schema() -> None:
+    """Print the statement JSON schema (the output contract)."""
+    typer.echo(schema_text(), nl=False)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,137 @@
+"""Settings. Precedence, highest first: command-line flags, ``DUALREAD_*`` env vars, a TOML file.
+
+The TOML file is ``$DUALREAD_CONFIG`` or ``<user config dir>/dualread/config.toml``; every key is a
+field of :class:`Settings` (``ollama_url = "http://127.0.0.1:11434"``). Env vars are the field name
+upper-cased with the ``DUALREAD_`` prefix (``DUALREAD_OLLAMA_URL``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_type_hints
+
+import platformdirs
+
+BackendKind = Literal["ollama", "openai"]
+Role = Literal["visual", "ocr", "json"]
+ROLES: tuple[Role, ...] = ("visual", "ocr", "json")
+
+# Exact model tags: a floating tag could silently change what reads the statements.
+DEFAULT_MODEL_VISUAL = "openbmb/minicpm-v4.5:8b"
+DEFAULT_MODEL_OCR = "nanonets/Nanonets-OCR-s"
+DEFAULT_MODEL_JSON = "qwen3:8b"
+
+
+def _default_ollama_url() -> str:
+    host = os.environ.get("OLLAMA_HOST", "").strip()
+    if not host:
+        return "http://127.0.0.1:11434"
+    if "://" not in host:
+        host = "http://" + host
+    if host.count(":") < 2:  # scheme plus host, no port
+        host += ":11434"
+    return host.rstrip("/")
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names the setting and where it came from."""
+
+
+@dataclass(frozen=True)
+class RoleSettings:
+    """Which server and model play one role."""
+
+    backend: BackendKind
+    url: str
+    model: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    ollama_url: str = field(default_factory=_default_ollama_url)
+    vllm_url: str = "http://127.0.0.1:8000/v1"
+    model_visual: str = DEFAULT_MODEL_VISUAL
+    model_ocr: str = DEFAULT_MODEL_OCR
+    model_json: str = DEFAULT_MODEL_JSON
+    backend_visual: BackendKind = "ollama"
+    backend_ocr: BackendKind = "openai"
+    backend_json: BackendKind = "ollama"
+    dpi: int = 200
+    max_pages: int = 1000
+    timeout_s: float = 300.0
+    connect_timeout_s: float = 5.0
+    retries: int = 3
+    ocr_max_tokens: int = 6000
+    max_passes: int = 4
+    on_dispute: Literal["null", "best"] = "null"
+    concurrency: int = 4  # in-flight requests per server
+    cache_dir: Path = field(
+        default_factory=lambda: Path(platformdirs.user_cache_dir("dualread", appauthor=False))
+    )
+    use_cache: bool = True
+
+    def role(self, role: Role) -> RoleSettings:
+        backend: BackendKind = getattr(self, f"backend_{role}")
+        url = self.ollama_url if backend == "ollama" else self.vllm_url
+        return RoleSettings(backend, url, getattr(self, f"model_{role}"))
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with the non-None ``changes`` applied (how CLI flags are layered on)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def default_config_path() -> Path:
+    explicit = os.environ.get("DUALREAD_CONFIG")
+    if explicit:
+        return Path(explicit)
+    return Path(platformdirs.user_config_dir("dualread", appauthor=False)) / "config.toml"
+
+
+def _coerce(name: str, raw: Any, source: str) -> Any:
+    hint = get_type_hints(Settings)[name]
+    try:
+        if hint is bool:
+            if isinstance(raw, bool):
+                return raw
+            lowered = str(raw).strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if hint in (int, float, Path):
+            return hint(raw)
+        choices = get_args(hint)
+        if choices and raw not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return str(raw)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{source}: bad value {raw!r} for {name} ({error})") from None
+
+
+def load_settings(config_path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Settings from the TOML file and env vars; CLI flags go on top with :meth:`Settings.replace`."""
+    environ = dict(os.environ) if environ is None else environ
+    names = {f.name for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+    path = config_path or default_config_path()
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"{path}: {error}") from None
+        for key, raw in data.items():
+            if key not in names:
+                raise ConfigError(f"{path}: unknown setting {key!r}")
+            values[key] = _coerce(key, raw, str(path))
+    elif config_path is not None:
+        raise ConfigError(f"{config_path}: no such config file")
+    for name in names:
+        env_name = f"DUALREAD_{name.upper()}"
+        if env_name in environ:
+            values[name] = _coerce(name, environ[env_name], env_name)
+    return Settings(**values)

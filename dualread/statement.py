@@ -1,0 +1,144 @@
+"""The statement contract: pydantic models mirroring ``schemas/statement.v1.schema.json``.
+
+Money is :class:`~decimal.Decimal` inside and a decimal string in JSON (``"-1234.56"``). Strings
+keep every digit the statement printed, carry the sign, and need no per-currency minor-unit table
+(JPY has none, BHD has three), which integer minor units would.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from pydantic import BaseModel, ConfigDict, field_serializer
+
+SCHEMA_VERSION = "1"
+
+HEADER_FIELDS: tuple[str, ...] = (
+    "bank_name",
+    "account_holder",
+    "account_number",
+    "iban",
+    "bic",
+    "currency",
+    "period_start",
+    "period_end",
+    "opening_balance",
+    "closing_balance",
+)
+
+
+def format_money(value: Decimal) -> str:
+    """Decimal -> exact decimal string: no exponent, no '+', '-0' folded to '0'."""
+    text = format(value, "f")
+    return "0" + text[2:] if text.startswith("-0") and value == 0 else text
+
+
+class Transaction(BaseModel):
+    """One booking. ``amount`` is signed: money out is negative."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: dt.date
+    value_date: dt.date | None = None
+    description: str = ""
+    counterparty: str | None = None
+    reference: str | None = None
+    amount: Decimal
+    balance: Decimal | None = None
+    page: int | None = None
+
+    @field_serializer("amount", "balance")
+    def _money(self, value: Decimal | None) -> str | None:
+        return None if value is None else format_money(value)
+
+
+class Statement(BaseModel):
+    """Header fields plus the transactions, in the order the statement prints them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bank_name: str | None = None
+    account_holder: str | None = None
+    account_number: str | None = None
+    iban: str | None = None
+    bic: str | None = None
+    currency: str | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    opening_balance: Decimal | None = None
+    closing_balance: Decimal | None = None
+    transactions: list[Transaction] = []
+
+    @field_serializer("opening_balance", "closing_balance")
+    def _money(self, value: Decimal | None) -> str | None:
+        return None if value is None else format_money(value)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The schema-shaped dict (money as strings, dates as ISO strings)."""
+        return self.model_dump(mode="json")
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    """The statement schema, as shipped inside the package."""
+    text = resources.files("dualread.schemas").joinpath("statement.v1.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def schema_text() -> str:
+    return resources.files("dualread.schemas").joinpath("statement.v1.schema.json").read_text()
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = load_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+class SchemaError(ValueError):
+    """A result that does not satisfy the statement schema."""
+
+
+def validate_document(document: dict[str, Any]) -> None:
+    """Raise :class:`SchemaError` naming the first violation; called before every write."""
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        raise SchemaError(f"schema violation at {where}: {error.message}")
+
+
+@cache
+def model_output_schema() -> dict[str, Any]:
+    """The schema sent to models as their output format.
+
+    Refs are inlined and the ``extraction`` block is dropped: structured-output grammars in
+    Ollama and vLLM handle plain nested objects best, and the models must never invent
+    provenance.
+    """
+    schema = copy.deepcopy(load_schema())
+    defs = schema.pop("$defs")
+    schema["properties"].pop("extraction")
+    schema["properties"].pop("schema_version")
+    for key in ("$id", "$schema"):
+        schema.pop(key, None)
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(copy.deepcopy(defs[node["$ref"].rsplit("/", 1)[1]]))
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    result: dict[str, Any] = inline(schema)
+    return result
