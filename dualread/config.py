@@ -103,7 +103,9 @@ def _coerce(name: str, raw: Any, source: str) -> Any:
             if lowered in {"0", "false", "no", "off"}:
                 return False
             raise ValueError(raw)
-        if hint in (int, float, Path):
+        if hint is Path:
+            return Path(str(raw)).expanduser()
+        if hint in (int, float):
             return hint(raw)
         choices = get_args(hint)
         if choices and raw not in choices:
@@ -113,8 +115,10 @@ def _coerce(name: str, raw: Any, source: str) -> Any:
         raise ConfigError(f"{source}: bad value {raw!r} for {name} ({error})") from None
 
 
-def load_settings(config_path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
-    """Settings from the TOML file and env vars; CLI flags go on top with :meth:`Settings.replace`."""
+def load_settings(
+    config_path: Path | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Settings from the TOML file and env vars; flags go on top with :meth:`Settings.replace`."""
     environ = dict(os.environ) if environ is None else environ
     names = {f.name for f in dataclasses.fields(Settings)}
     values: dict[str, Any] = {}

@@ -101,7 +101,7 @@ class Document:
         scale = dpi / PDF_POINTS_PER_INCH
         pixels = ref.width_pt * ref.height_pt * scale * scale
         if pixels > self.max_pixels:
-            scale *= (self.max_pixels / pixels) ** 0.5
+            scale *= (self.max_pixels / pixels) ** 0.5 * 0.995  # headroom for rounding up
         with _PDFIUM_LOCK:
             page = self._pdf[number - 1]
             try:
@@ -175,7 +175,7 @@ def open_document(
     max_pages: int = DEFAULT_MAX_PAGES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> Document:
-    """Open a PDF or image file; raise :class:`DocumentError` with a one-line reason on bad input."""
+    """Open a PDF or image; raise :class:`DocumentError` with a one-line reason on bad input."""
     path = Path(path)
     if not path.exists():
         raise DocumentError(path, "no such file")
@@ -259,7 +259,13 @@ def _open_image(path: Path, max_pixels: int) -> Document:
         finally:
             Image.MAX_IMAGE_PIXELS = previous_limit
     refs = [
-        PageRef(i + 1, f.width * PDF_POINTS_PER_INCH / DEFAULT_DPI, f.height * PDF_POINTS_PER_INCH / DEFAULT_DPI)
+        PageRef(
+            i + 1,
+            f.width * PDF_POINTS_PER_INCH / DEFAULT_DPI,
+            f.height * PDF_POINTS_PER_INCH / DEFAULT_DPI,
+        )
         for i, f in enumerate(frames)
     ]
-    return Document(path, hashlib.sha256(data).hexdigest(), "image", refs, max_pixels, _frames=frames)
+    return Document(
+        path, hashlib.sha256(data).hexdigest(), "image", refs, max_pixels, _frames=frames
+    )

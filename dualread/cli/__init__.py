@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from dualread import __version__
+from dualread.cli.extract import extract_command
 from dualread.statement import schema_text
 
 app = typer.Typer(
@@ -36,6 +37,9 @@ def root(
 def schema() -> None:
     """Print the statement JSON schema (the output contract)."""
     typer.echo(schema_text(), nl=False)
+
+
+app.command("extract")(extract_command)
 
 
 def main() -> None:

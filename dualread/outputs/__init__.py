@@ -1,0 +1,30 @@
+"""Writers for the three output formats; each validates against the schema before rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from dualread.outputs.atomic import write_atomic
+from dualread.outputs.csv_writer import render_csv
+from dualread.outputs.json_writer import render_json
+from dualread.outputs.ofx_writer import render_ofx
+
+OutputFormat = Literal["json", "csv", "ofx"]
+
+RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "json": render_json,
+    "csv": render_csv,
+    "ofx": render_ofx,
+}
+SUFFIXES = {"json": ".json", "csv": ".csv", "ofx": ".ofx"}
+
+__all__ = [
+    "RENDERERS",
+    "SUFFIXES",
+    "OutputFormat",
+    "render_csv",
+    "render_json",
+    "render_ofx",
+    "write_atomic",
+]

@@ -1,0 +1,230 @@
+"""The library API: ``extract()`` for one file, ``extract_many()`` for a batch.
+
+Both return :class:`ExtractionResult` objects whose ``document`` is schema-valid JSON-ready data:
+the statement, plus dualread's record (engine, status, confidence, disputes, arithmetic, passes)
+under the ``extraction`` key.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from dualread import consensus
+from dualread.backends.base import ServerUnavailable
+from dualread.cache import AnswerCache
+from dualread.config import Settings, load_settings
+from dualread.documents import Document, DocumentError, open_document
+from dualread.pipeline import BatchOptions, DocumentReading, ServerControl, read_batch
+from dualread.readers import Readers
+from dualread.runtime.errors import ServersUnavailable
+from dualread.statement import SCHEMA_VERSION, validate_document
+
+Engine = Literal["auto", "vlm", "embedded", "visual", "ocr"]
+OcrEngine = Literal["rapidocr", "tesseract"]
+
+EXIT_OK = 0
+EXIT_INPUT_ERROR = 2
+EXIT_UNRESOLVED = 3
+EXIT_SERVERS_UNAVAILABLE = 4
+
+
+@dataclass
+class ExtractionResult:
+    """One input file's outcome. ``error`` is set (and ``document`` is None) when it failed."""
+
+    source: Path
+    exit_code: int
+    document: dict[str, Any] | None = None
+    error: str | None = None
+    engine: str | None = None
+    elapsed_s: float = 0.0
+    page_count: int = 0
+    explain: str | None = None
+
+    @property
+    def status(self) -> str | None:
+        return None if self.document is None else str(self.document["extraction"]["status"])
+
+
+@dataclass
+class ExtractOptions:
+    engine: Engine = "auto"
+    password: str | None = None
+    pages: str | None = None
+    third_voter: bool | None = None  # None: on when the embedded engine can join the vote
+    ocr: OcrEngine = "rapidocr"
+    explain: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def choose_engine(requested: Engine, readers: Readers) -> tuple[str, str]:
+    """Resolve ``auto``: the VLM consensus when its servers answer, else the embedded engine.
+
+    Returns the engine and a one-line reason for the user.
+    """
+    if requested != "auto":
+        return requested, f"requested with --engine/--route {requested}"
+    silent = readers.unreachable_roles(("visual", "ocr", "json"))
+    if not silent:
+        return "vlm", "model servers answered"
+    where = ", ".join(sorted({readers.settings.role(role).url for role in silent}))
+    return "embedded", f"no model server answered at {where}"
+
+
+def _routes_for(engine: str) -> tuple[str, ...]:
+    return {"vlm": ("visual", "ocr"), "visual": ("visual",), "ocr": ("ocr",)}.get(engine, ())
+
+
+def _document_for(reading: DocumentReading, engine: str, elapsed_s: float) -> dict[str, Any]:
+    decision = reading.decision
+    assert decision is not None
+    body = decision.statement.to_json_dict()
+    record: dict[str, Any] = {
+        "source": str(reading.document.path),
+        "engine": engine,
+        "status": reading.status,
+        **decision.to_dict(),
+        "passes": [p.to_dict() for p in reading.passes],
+        "seconds": round(elapsed_s, 3),
+    }
+    if reading.failures:
+        record["failures"] = reading.failures
+    document = {"schema_version": SCHEMA_VERSION, **body, "extraction": record}
+    validate_document(document)
+    return document
+
+
+def _exit_code(status: str) -> int:
+    return EXIT_UNRESOLVED if status == "unresolved" else EXIT_OK
+
+
+def extract_many(
+    paths: Sequence[Path | str],
+    *,
+    settings: Settings | None = None,
+    options: ExtractOptions | None = None,
+    control: ServerControl | None = None,
+    on_engine: Callable[[str, str], None] | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> Iterator[ExtractionResult]:
+    """Extract a batch. Bad inputs yield an error result; the other files still complete."""
+    settings = settings or load_settings()
+    options = options or ExtractOptions()
+    readers = Readers(
+        settings, AnswerCache(settings.cache_dir, enabled=settings.use_cache), options.ocr
+    )
+    engine, reason = choose_engine(options.engine, readers)
+    if on_engine:
+        on_engine(engine, reason)
+
+    with ExitStack() as stack:
+        documents: list[Document] = []
+        for path in paths:
+            try:
+                document = open_document(
+                    path,
+                    password=options.password,
+                    pages=options.pages,
+                    max_pages=settings.max_pages,
+                )
+            except DocumentError as error:
+                yield ExtractionResult(Path(path), EXIT_INPUT_ERROR, error=str(error))
+                continue
+            stack.enter_context(document)
+            documents.append(document)
+
+        if engine == "embedded":
+            yield from _embedded_batch(documents, readers, on_progress)
+            return
+
+        batch = BatchOptions(
+            routes=_routes_for(engine),
+            third_voter=bool(options.third_voter) and engine == "vlm",
+            max_passes=settings.max_passes,
+            on_dispute=settings.on_dispute,
+        )
+        started = time.perf_counter()
+        try:
+            readings = read_batch(documents, readers, settings, batch, control, on_progress)
+        except (ServerUnavailable, ServersUnavailable) as error:
+            for document in documents:
+                yield ExtractionResult(
+                    document.path, EXIT_SERVERS_UNAVAILABLE, error=f"{document.path}: {error}"
+                )
+            return
+        elapsed = (time.perf_counter() - started) / max(len(readings), 1)
+        for reading in readings:
+            yield _result_for(reading, engine, elapsed, options, readers)
+
+
+def _result_for(
+    reading: DocumentReading,
+    engine: str,
+    elapsed: float,
+    options: ExtractOptions,
+    readers: Readers,
+) -> ExtractionResult:
+    path = reading.document.path
+    pages = len(reading.document.pages)
+    if reading.decision is None:
+        problem = "; ".join(reading.failures) or "no route produced a reading"
+        return ExtractionResult(path, EXIT_UNRESOLVED, error=f"{path}: {problem}", engine=engine)
+    document = _document_for(reading, engine, elapsed)
+    explain = None
+    if options.explain and len(reading.candidates) >= 2:
+        explain = consensus.explain(
+            reading.candidates[0].statement, reading.candidates[1].statement
+        )
+    return ExtractionResult(
+        path, _exit_code(reading.status), document, None, engine, elapsed, pages, explain
+    )
+
+
+def _embedded_batch(
+    documents: Sequence[Document],
+    readers: Readers,
+    on_progress: Callable[[str, int], None] | None,
+) -> Iterator[ExtractionResult]:
+    for document in documents:
+        started = time.perf_counter()
+        reading = DocumentReading(document)
+        try:
+            reading.candidates.append(readers.embedded(document))
+        except Exception as error:  # any reader failure is this file's error, not the batch's
+            yield ExtractionResult(
+                document.path, EXIT_UNRESOLVED, error=f"{document.path}: {error}", engine="embedded"
+            )
+            continue
+        reading.decision = consensus.decide(reading.candidates, on_dispute="best")
+        reading.status = "unresolved" if reading.decision.arithmetic.ok is False else "single"
+        elapsed = time.perf_counter() - started
+        if on_progress:
+            on_progress("embedded", 1)
+        yield ExtractionResult(
+            document.path,
+            _exit_code(reading.status),
+            _document_for(reading, "embedded", elapsed),
+            None,
+            "embedded",
+            elapsed,
+            len(document.pages),
+        )
+
+
+def extract(
+    path: Path | str,
+    *,
+    settings: Settings | None = None,
+    engine: Engine = "auto",
+    password: str | None = None,
+    pages: str | None = None,
+    **kwargs: Any,
+) -> ExtractionResult:
+    """Extract one file; see :func:`extract_many`."""
+    options = ExtractOptions(engine=engine, password=password, pages=pages, **kwargs)
+    return next(iter(extract_many([path], settings=settings, options=options)))

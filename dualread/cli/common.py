@@ -1,0 +1,91 @@
+"""What every command shares: settings from flags, and a stderr reporter with progress bars.
+
+stdout is reserved for data, so everything human-facing goes to stderr. At the default level no
+statement content is printed: only file names, counts and statuses.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from dualread.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from dualread.api import ExtractionResult
+
+
+def settings_from_options(config: Path | None, **flags: Any) -> Settings:
+    """Flags override env vars, which override the config file (None means "not given")."""
+    return load_settings(config).replace(**flags)
+
+
+@dataclass
+class _Advance:
+    """One bar per batch phase (visual, ocr, json, extra, embedded), each counting documents."""
+
+    progress: Progress | None
+    total: int
+    tasks: dict[str, TaskID] = field(default_factory=dict)
+
+    def phase(self, name: str, count: int) -> None:
+        if self.progress is None:
+            return
+        if name not in self.tasks:
+            self.tasks[name] = self.progress.add_task(name, total=self.total)
+        self.progress.advance(self.tasks[name], count)
+
+
+class Reporter:
+    """stderr output at three levels: quiet (errors only), normal, verbose."""
+
+    def __init__(self, *, quiet: bool = False, verbose: bool = False) -> None:
+        self.quiet = quiet
+        self.verbose = verbose
+        self.console = Console(stderr=True, highlight=False, soft_wrap=True)
+        level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING
+        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+    def error(self, message: str) -> None:
+        self.console.print(f"error: {message}", markup=False, style="red")
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(message, markup=False)
+
+    def engine(self, engine: str, reason: str) -> None:
+        self.info(f"engine: {engine} ({reason})")
+
+    def result(self, result: ExtractionResult) -> None:
+        if self.quiet or result.document is None:
+            return
+        record = result.document["extraction"]
+        rows = len(result.document["transactions"])
+        disputes = len(record.get("disputes", []))
+        passes = len([p for p in record.get("passes", []) if p.get("route") != "embedded"])
+        line = f"{result.source}: {record['status']}, {rows} transactions"
+        if disputes:
+            line += f", {disputes} disputed"
+        if passes:
+            line += f", {passes} passes"
+        self.info(f"{line}, {result.elapsed_s:.1f}s")
+
+    def explain(self, text: str) -> None:
+        self.console.print(text, markup=False)
+
+    @contextmanager
+    def progress(self, *, total: int) -> Iterator[_Advance]:
+        """Progress bars for the batch phases, shown only on a terminal and when not quiet."""
+        if self.quiet or not self.console.is_terminal:
+            yield _Advance(None, total)
+            return
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, console=self.console, transient=True) as progress:
+            yield _Advance(progress, total)

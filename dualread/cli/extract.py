@@ -1,0 +1,181 @@
+"""``dualread extract``: files in, statements out; progress and errors on stderr."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from dualread.api import (
+    EXIT_INPUT_ERROR,
+    ExtractionResult,
+    ExtractOptions,
+    extract_many,
+)
+from dualread.cli.common import Reporter, settings_from_options
+from dualread.config import ConfigError
+from dualread.outputs import RENDERERS, SUFFIXES, write_atomic
+from dualread.outputs.csv_writer import render_csv
+from dualread.outputs.json_writer import render_json
+
+
+class OutputFormat(str, Enum):
+    json = "json"
+    csv = "csv"
+    ofx = "ofx"
+
+
+class EngineChoice(str, Enum):
+    auto = "auto"
+    vlm = "vlm"
+    embedded = "embedded"
+
+
+class RouteChoice(str, Enum):
+    visual = "visual"
+    ocr = "ocr"
+
+
+class OcrChoice(str, Enum):
+    rapidocr = "rapidocr"
+    tesseract = "tesseract"
+
+
+class DisputeChoice(str, Enum):
+    null = "null"
+    best = "best"
+
+
+def _output_path(output: str | None, source: Path, fmt: str, many: bool) -> Path | None:
+    """None means stdout. With several inputs, ``-o`` names a folder."""
+    if output in (None, "-"):
+        return None
+    target = Path(output)
+    if many or target.is_dir():
+        return target / (source.stem + SUFFIXES[fmt])
+    return target
+
+
+def _render_stdout(results: list[ExtractionResult], fmt: str) -> str:
+    documents = [r.document for r in results if r.document is not None]
+    if fmt == "json" and len(documents) > 1:
+        return "".join(render_json(d, compact=True) for d in documents)  # JSON Lines
+    if fmt == "csv":
+        return "".join(render_csv(d, header=i == 0) for i, d in enumerate(documents))
+    return "".join(RENDERERS[fmt](d) for d in documents)
+
+
+def extract_command(
+    files: list[Path] = typer.Argument(
+        ..., help="Statements to read: PDF, PNG, JPEG, TIFF or WebP.", show_default=False
+    ),
+    output: str | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Where to write: a file, a folder (one file per input), or - for stdout (default).",
+    ),
+    fmt: OutputFormat = typer.Option(OutputFormat.json, "--format", "-f", help="Output format."),
+    engine: EngineChoice = typer.Option(
+        EngineChoice.auto,
+        "--engine",
+        help="auto: the two VLM routes when their servers answer, else the embedded CPU engine.",
+    ),
+    route: RouteChoice | None = typer.Option(
+        None, "--route", help="Run one VLM route only (no consensus): visual or ocr."
+    ),
+    third_voter: bool | None = typer.Option(
+        None,
+        "--third-voter/--no-third-voter",
+        help="Let the embedded engine vote beside the two VLM routes (default: on).",
+    ),
+    ocr: OcrChoice = typer.Option(
+        OcrChoice.rapidocr, "--ocr", help="OCR for scans in the embedded engine."
+    ),
+    dpi: int | None = typer.Option(None, "--dpi", min=50, max=600, help="Render DPI [200]."),
+    pages: str | None = typer.Option(None, "--pages", help="Pages to read, e.g. 1-3,5."),
+    password: str | None = typer.Option(None, "--password", help="Password of an encrypted PDF."),
+    max_pages: int | None = typer.Option(None, "--max-pages", min=1, help="Page limit [1000]."),
+    max_passes: int | None = typer.Option(
+        None, "--max-passes", min=2, help="Model passes per document, extra passes included [4]."
+    ),
+    on_dispute: DisputeChoice | None = typer.Option(
+        None, "--on-dispute", help="An unresolved value becomes null (default) or the best guess."
+    ),
+    explain: bool = typer.Option(
+        False, "--explain", help="Print the difference between the two routes on stderr."
+    ),
+    ollama_url: str | None = typer.Option(None, "--ollama-url", help="Ollama server URL."),
+    vllm_url: str | None = typer.Option(
+        None, "--vllm-url", help="OpenAI-compatible (vLLM) server URL, ending in /v1."
+    ),
+    model_visual: str | None = typer.Option(None, "--model-visual", help="Route A model."),
+    model_ocr: str | None = typer.Option(None, "--model-ocr", help="Route B OCR model."),
+    model_json: str | None = typer.Option(None, "--model-json", help="Route B JSON model."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached model answers."),
+    config: Path | None = typer.Option(None, "--config", help="TOML config file."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail on stderr."),
+) -> None:
+    """Read bank statements into JSON, CSV or OFX.
+
+    Exit codes: 0 agreed or resolved, 2 bad input or usage, 3 unresolved disputes, 4 model servers
+    unavailable. With several files the worst code wins, and every readable file is still written.
+    """
+    reporter = Reporter(quiet=quiet, verbose=verbose)
+    try:
+        settings = settings_from_options(
+            config,
+            ollama_url=ollama_url,
+            vllm_url=vllm_url,
+            model_visual=model_visual,
+            model_ocr=model_ocr,
+            model_json=model_json,
+            dpi=dpi,
+            max_pages=max_pages,
+            max_passes=max_passes,
+            on_dispute=on_dispute.value if on_dispute else None,
+            use_cache=False if no_cache else None,
+        )
+    except ConfigError as error:
+        reporter.error(str(error))
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+
+    options = ExtractOptions(
+        engine=route.value if route else engine.value,
+        password=password,
+        pages=pages,
+        third_voter=True if third_voter is None else third_voter,
+        ocr=ocr.value,
+        explain=explain,
+    )
+    many = len(files) > 1
+    worst = 0
+    to_stdout: list[ExtractionResult] = []
+    with reporter.progress(total=len(files)) as advance:
+        for result in extract_many(
+            files,
+            settings=settings,
+            options=options,
+            on_engine=reporter.engine,
+            on_progress=advance.phase,
+        ):
+            worst = max(worst, result.exit_code)
+            if result.error:
+                reporter.error(result.error)
+                continue
+            assert result.document is not None
+            reporter.result(result)
+            if result.explain:
+                reporter.explain(result.explain)
+            target = _output_path(output, result.source, fmt.value, many)
+            if target is None:
+                to_stdout.append(result)
+            else:
+                write_atomic(target, RENDERERS[fmt.value](result.document))
+    if to_stdout:
+        sys.stdout.write(_render_stdout(to_stdout, fmt.value))
+        sys.stdout.flush()
+    raise typer.Exit(worst)

@@ -1,0 +1,296 @@
+"""Reading a batch of documents: the two routes, extra passes on disputed pages, and the vote.
+
+The batch runs in phases, one model at a time across every document (route A, then Nanonets,
+then Qwen3, then extra route-A passes), so a host with one GPU swaps models a constant number of
+times per batch, not per document. ``ServerControl.activate`` is where a swap happens.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from dualread import consensus
+from dualread.backends.base import BackendError, ServerUnavailable
+from dualread.config import Role, Settings
+from dualread.documents import Document
+from dualread.readers import Readers
+from dualread.stages.candidate import Candidate, PassParams
+from dualread.statement import HEADER_FIELDS, Statement
+
+Status = Literal["agreed", "resolved", "unresolved", "single"]
+
+
+class ServerControl(Protocol):
+    """Makes a role's server ready; on one GPU this is where models are swapped."""
+
+    def activate(self, role: Role) -> None: ...
+
+
+class AlwaysReady:
+    """For servers the user runs: nothing to start or swap."""
+
+    def activate(self, role: Role) -> None:
+        return None
+
+
+def pass_params(pass_number: int, base_dpi: int) -> PassParams:
+    """How extra pass N asks: vary temperature, seed and DPI so a model's errors decorrelate."""
+    if pass_number <= 2:
+        return PassParams(temperature=0.0, seed=0, dpi=base_dpi)
+    ladder = [(0.3, base_dpi), (0.0, round(base_dpi * 1.5)), (0.6, round(base_dpi * 1.25))]
+    temperature, dpi = ladder[(pass_number - 3) % len(ladder)]
+    return PassParams(temperature=temperature, seed=pass_number, dpi=dpi)
+
+
+def splice(base: Candidate, partial: Candidate) -> Candidate:
+    """A full-document candidate: ``partial``'s re-read pages replace those pages of ``base``.
+
+    Extra passes read only disputed pages; splicing keeps the vote's inputs whole documents.
+    Undisputed pages are already unanimous, so repeating ``base`` there cannot sway a vote.
+    """
+    reread = set(partial.pages)
+    rows = [t for t in base.statement.transactions if t.page not in reread]
+    rows += partial.statement.transactions
+    rows.sort(key=lambda t: t.page or 0)
+    header = {
+        name: getattr(partial.statement, name)
+        if getattr(partial.statement, name) is not None
+        else getattr(base.statement, name)
+        for name in HEADER_FIELDS
+    }
+    return Candidate(
+        route=partial.route,
+        statement=Statement(**header, transactions=rows),
+        pages=base.pages,
+        params=partial.params,
+        raw=partial.raw,
+        timings=partial.timings,
+        notes={**partial.notes, "reread_pages": sorted(reread)},
+    )
+
+
+@dataclass
+class PassRecord:
+    number: int
+    route: str
+    pages: list[int]
+    seconds: float
+    params: dict[str, Any]
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "pass": self.number,
+            "route": self.route,
+            "pages": self.pages,
+            "seconds": round(self.seconds, 3),
+            "params": self.params,
+        }
+        if self.error:
+            record["error"] = self.error
+        return record
+
+
+@dataclass
+class DocumentReading:
+    """Everything learnt about one document; ``decision`` is set once the vote has run."""
+
+    document: Document
+    candidates: list[Candidate] = field(default_factory=list)
+    passes: list[PassRecord] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    decision: consensus.Decision | None = None
+    status: Status = "unresolved"
+
+    def visual_base(self) -> Candidate | None:
+        return next((c for c in self.candidates if c.route == "visual"), None)
+
+
+def _timed(
+    reading: DocumentReading,
+    route: str,
+    params: PassParams,
+    pages: Sequence[int],
+    read: Callable[..., Candidate],
+    *args: Any,
+) -> Candidate | None:
+    """Run ``read(*args)``; a model that fails is recorded, and the vote goes on without it."""
+    started = time.perf_counter()
+    error: str | None = None
+    candidate: Candidate | None = None
+    try:
+        candidate = read(*args)
+    except ServerUnavailable:
+        raise
+    except BackendError as failure:
+        error = str(failure)
+        reading.failures.append(f"{route}: {failure}")
+    number = len(reading.passes) + 1
+    reading.passes.append(
+        PassRecord(
+            number,
+            route,
+            list(pages),
+            time.perf_counter() - started,
+            {"temperature": params.temperature, "seed": params.seed, "dpi": params.dpi},
+            error,
+        )
+    )
+    return candidate
+
+
+@dataclass
+class BatchOptions:
+    routes: tuple[str, ...] = ("visual", "ocr")
+    third_voter: bool = False
+    max_passes: int = 4
+    on_dispute: Literal["null", "best"] = "null"
+
+
+def read_batch(
+    documents: Sequence[Document],
+    readers: Readers,
+    settings: Settings,
+    options: BatchOptions,
+    control: ServerControl | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> list[DocumentReading]:
+    """Read every document along the configured routes, phase by phase, and vote."""
+    control = control or AlwaysReady()
+    readings = [DocumentReading(doc) for doc in documents]
+    first = pass_params(1, settings.dpi)
+    advance = on_progress or (lambda phase, n: None)
+
+    embedded_jobs: dict[int, Future[Candidate]] = {}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedded") as cpu_pool:
+        if options.third_voter:
+            # The CPU engine runs beside the GPU phases; it does not wait for any server.
+            for index, reading in enumerate(readings):
+                embedded_jobs[index] = cpu_pool.submit(readers.embedded, reading.document)
+
+        if "visual" in options.routes:
+            control.activate("visual")
+            for reading in readings:
+                doc = reading.document
+                candidate = _timed(
+                    reading, "visual", first, doc.page_numbers, readers.visual, doc, first
+                )
+                if candidate:
+                    reading.candidates.append(candidate)
+                advance("visual", 1)
+
+        if "ocr" in options.routes:
+            control.activate("ocr")
+            markdown: dict[int, Any] = {}
+            for index, reading in enumerate(readings):
+                doc = reading.document
+                try:
+                    markdown[index] = readers.ocr_markdown(doc, first)
+                except ServerUnavailable:
+                    raise
+                except BackendError as failure:
+                    reading.failures.append(f"ocr: {failure}")
+                advance("ocr", 1)
+            control.activate("json")
+            for index, reading in enumerate(readings):
+                if index not in markdown:
+                    continue
+                doc, pages_markdown = reading.document, markdown[index]
+                candidate = _timed(
+                    reading,
+                    "ocr",
+                    first,
+                    doc.page_numbers,
+                    readers.markdown_json,
+                    doc,
+                    pages_markdown,
+                    first,
+                )
+                if candidate:
+                    reading.candidates.append(candidate)
+                advance("json", 1)
+
+        for index, job in embedded_jobs.items():
+            reading = readings[index]
+            started = time.perf_counter()
+            try:
+                reading.candidates.append(job.result())
+                error = None
+            except Exception as failure:  # the third voter is optional: note and go on
+                error = str(failure)
+            reading.passes.append(
+                PassRecord(
+                    len(reading.passes) + 1,
+                    "embedded",
+                    reading.document.page_numbers,
+                    time.perf_counter() - started,
+                    {},
+                    error,
+                )
+            )
+
+    _vote_all(readings, options)
+    _extra_passes(readings, readers, settings, options, control, advance)
+    return readings
+
+
+def _vote_all(readings: Sequence[DocumentReading], options: BatchOptions) -> None:
+    for reading in readings:
+        if not reading.candidates:
+            continue
+        if len(reading.candidates) == 1:
+            reading.decision = consensus.decide(reading.candidates, on_dispute=options.on_dispute)
+            reading.status = "single" if len(options.routes) == 1 else "unresolved"
+            continue
+        decision = consensus.decide(reading.candidates, on_dispute=options.on_dispute)
+        reading.decision = decision
+        reading.status = decision.status
+
+
+def _extra_passes(
+    readings: Sequence[DocumentReading],
+    readers: Readers,
+    settings: Settings,
+    options: BatchOptions,
+    control: ServerControl,
+    advance: Callable[[str, int], None],
+) -> None:
+    """Re-ask route A on disputed pages only, one round across the batch per extra pass."""
+    if "visual" not in options.routes or len(options.routes) < 2:
+        return
+    activated = False
+    while True:
+        pending = [
+            r
+            for r in readings
+            if r.status == "unresolved"
+            and r.decision is not None
+            and r.decision.disputed_pages
+            and r.visual_base() is not None
+            and sum(1 for p in r.passes if p.route != "embedded") < options.max_passes
+        ]
+        if not pending:
+            return
+        if not activated:
+            control.activate("visual")
+            activated = True
+        for reading in pending:
+            assert reading.decision is not None
+            base = reading.visual_base()
+            assert base is not None
+            model_passes = sum(1 for p in reading.passes if p.route != "embedded")
+            params = pass_params(model_passes + 1, settings.dpi)
+            pages = sorted(reading.decision.disputed_pages)
+            doc = reading.document
+            partial = _timed(reading, "visual", params, pages, readers.visual, doc, params, pages)
+            if partial is not None:
+                reading.candidates.append(splice(base, partial))
+            reading.decision = consensus.decide(reading.candidates, on_dispute=options.on_dispute)
+            reading.status = reading.decision.status
+            if reading.status == "agreed":
+                reading.status = "resolved"  # agreement reached only after extra passes
+            advance("extra", 1)
