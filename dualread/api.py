@@ -19,18 +19,29 @@ from dualread.backends.base import ServerUnavailable
 from dualread.cache import AnswerCache
 from dualread.config import Settings, load_settings
 from dualread.documents import Document, DocumentError, open_document
+from dualread.exit_codes import (
+    EXIT_INPUT_ERROR,
+    EXIT_OK,
+    EXIT_SERVERS_UNAVAILABLE,
+    EXIT_UNRESOLVED,
+)
 from dualread.pipeline import BatchOptions, DocumentReading, ServerControl, read_batch
 from dualread.readers import Readers
 from dualread.runtime.errors import ServersUnavailable
+from dualread.stages.embedded import OcrEngine
 from dualread.statement import SCHEMA_VERSION, validate_document
 
-Engine = Literal["auto", "vlm", "embedded", "visual", "ocr"]
-OcrEngine = Literal["rapidocr", "tesseract"]
+__all__ = [
+    "Engine",
+    "ExtractOptions",
+    "ExtractionResult",
+    "OcrEngine",
+    "choose_engine",
+    "extract",
+    "extract_many",
+]
 
-EXIT_OK = 0
-EXIT_INPUT_ERROR = 2
-EXIT_UNRESOLVED = 3
-EXIT_SERVERS_UNAVAILABLE = 4
+Engine = Literal["auto", "vlm", "embedded", "visual", "ocr"]
 
 
 @dataclass
@@ -87,8 +98,8 @@ def _document_for(reading: DocumentReading, engine: str, elapsed_s: float) -> di
     record: dict[str, Any] = {
         "source": str(reading.document.path),
         "engine": engine,
-        "status": reading.status,
         **decision.to_dict(),
+        "status": reading.status,  # the pipeline's view: "resolved" after extra passes, "single"
         "passes": [p.to_dict() for p in reading.passes],
         "seconds": round(elapsed_s, 3),
     }

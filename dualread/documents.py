@@ -105,7 +105,7 @@ class Document:
         with _PDFIUM_LOCK:
             page = self._pdf[number - 1]
             try:
-                image = page.render(scale=scale).to_pil().convert("RGB")
+                image: Image.Image = page.render(scale=scale).to_pil().convert("RGB")
             finally:
                 page.close()
         return image

@@ -19,7 +19,6 @@ from dualread.config import Role, Settings
 from dualread.documents import Document
 from dualread.readers import Readers
 from dualread.stages.candidate import Candidate, PassParams
-from dualread.statement import HEADER_FIELDS, Statement
 
 Status = Literal["agreed", "resolved", "unresolved", "single"]
 
@@ -44,33 +43,6 @@ def pass_params(pass_number: int, base_dpi: int) -> PassParams:
     ladder = [(0.3, base_dpi), (0.0, round(base_dpi * 1.5)), (0.6, round(base_dpi * 1.25))]
     temperature, dpi = ladder[(pass_number - 3) % len(ladder)]
     return PassParams(temperature=temperature, seed=pass_number, dpi=dpi)
-
-
-def splice(base: Candidate, partial: Candidate) -> Candidate:
-    """A full-document candidate: ``partial``'s re-read pages replace those pages of ``base``.
-
-    Extra passes read only disputed pages; splicing keeps the vote's inputs whole documents.
-    Undisputed pages are already unanimous, so repeating ``base`` there cannot sway a vote.
-    """
-    reread = set(partial.pages)
-    rows = [t for t in base.statement.transactions if t.page not in reread]
-    rows += partial.statement.transactions
-    rows.sort(key=lambda t: t.page or 0)
-    header = {
-        name: getattr(partial.statement, name)
-        if getattr(partial.statement, name) is not None
-        else getattr(base.statement, name)
-        for name in HEADER_FIELDS
-    }
-    return Candidate(
-        route=partial.route,
-        statement=Statement(**header, transactions=rows),
-        pages=base.pages,
-        params=partial.params,
-        raw=partial.raw,
-        timings=partial.timings,
-        notes={**partial.notes, "reread_pages": sorted(reread)},
-    )
 
 
 @dataclass
@@ -105,9 +77,6 @@ class DocumentReading:
     failures: list[str] = field(default_factory=list)
     decision: consensus.Decision | None = None
     status: Status = "unresolved"
-
-    def visual_base(self) -> Candidate | None:
-        return next((c for c in self.candidates if c.route == "visual"), None)
 
 
 def _timed(
@@ -270,7 +239,7 @@ def _extra_passes(
             if r.status == "unresolved"
             and r.decision is not None
             and r.decision.disputed_pages
-            and r.visual_base() is not None
+            and any(c.route == "visual" for c in r.candidates)
             and sum(1 for p in r.passes if p.route != "embedded") < options.max_passes
         ]
         if not pending:
@@ -280,15 +249,14 @@ def _extra_passes(
             activated = True
         for reading in pending:
             assert reading.decision is not None
-            base = reading.visual_base()
-            assert base is not None
             model_passes = sum(1 for p in reading.passes if p.route != "embedded")
             params = pass_params(model_passes + 1, settings.dpi)
             pages = sorted(reading.decision.disputed_pages)
             doc = reading.document
             partial = _timed(reading, "visual", params, pages, readers.visual, doc, params, pages)
             if partial is not None:
-                reading.candidates.append(splice(base, partial))
+                # A partial reading votes only on its own pages (see consensus.decide).
+                reading.candidates.append(partial)
             reading.decision = consensus.decide(reading.candidates, on_dispute=options.on_dispute)
             reading.status = reading.decision.status
             if reading.status == "agreed":

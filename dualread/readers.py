@@ -18,7 +18,7 @@ from dualread.config import Role, Settings
 from dualread.documents import Document
 from dualread.stages import markdown_json, ocr_markdown, visual_json
 from dualread.stages.candidate import Candidate, PassParams, RawOutput
-from dualread.stages.embedded import read_embedded
+from dualread.stages.embedded import OcrEngine, read_embedded
 from dualread.stages.ocr_markdown import OcrPages, PageMarkdown
 
 
@@ -38,7 +38,7 @@ class Readers:
     """Stage calls for one batch: ``visual``, ``ocr_markdown``, ``markdown_json``, ``embedded``."""
 
     def __init__(
-        self, settings: Settings, cache: AnswerCache, ocr_engine: str = "rapidocr"
+        self, settings: Settings, cache: AnswerCache, ocr_engine: OcrEngine = "rapidocr"
     ) -> None:
         self.settings = settings
         self.cache = cache

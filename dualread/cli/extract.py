@@ -5,20 +5,19 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from dualread.api import (
-    EXIT_INPUT_ERROR,
-    ExtractionResult,
-    ExtractOptions,
-    extract_many,
-)
 from dualread.cli.common import Reporter, settings_from_options
 from dualread.config import ConfigError
+from dualread.exit_codes import EXIT_INPUT_ERROR
 from dualread.outputs import RENDERERS, SUFFIXES, write_atomic
 from dualread.outputs.csv_writer import render_csv
 from dualread.outputs.json_writer import render_json
+
+if TYPE_CHECKING:
+    from dualread.api import ExtractionResult
 
 
 class OutputFormat(str, Enum):
@@ -142,6 +141,9 @@ def extract_command(
     except ConfigError as error:
         reporter.error(str(error))
         raise typer.Exit(EXIT_INPUT_ERROR) from None
+
+    # Imported here so that --help and --version stay fast: the readers pull in OCR and clients.
+    from dualread.api import ExtractOptions, extract_many
 
     options = ExtractOptions(
         engine=route.value if route else engine.value,
