@@ -1,0 +1,231 @@
+"""What consensus is worth: row error rates of route A alone, route B alone, and consensus.
+
+Over the fixture corpus (``fixtures/corpus/*.truth.json``), each route reads every statement with
+its own seeded, independent, model-like errors (``dualread.testing.errors``, about 5% of rows
+wrong). Consensus then runs as the pipeline runs it: decide after the two first passes; while
+disputes remain and fewer than ``--max-passes`` passes ran, re-read only the disputed pages with a
+fresh route-A draw, and decide again. The script reports the row-level error rate of each route
+alone and of consensus, the header-field error rates, the passes per document, and how many
+documents stayed unresolved: medians over repeated seeds, with the spread.
+
+Run: ``uv run --frozen python bench/consensus_value.py`` (writes
+``bench/results/consensus_value.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dualread.consensus import decide
+from dualread.consensus.normalize import field_key, normalize_description, normalize_statement
+from dualread.stages.candidate import Candidate
+from dualread.statement import HEADER_FIELDS, Statement
+from dualread.testing.errors import apply_errors, restrict_to_pages
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "fixtures" / "corpus"
+RESULT = ROOT / "bench" / "results" / "consensus_value.json"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    rows: int
+    row_errors: dict[str, int]  # reader -> wrong rows
+    header_errors: dict[str, int]  # reader -> wrong header fields
+    passes: int
+    status: str
+    disputes: int
+    decide_s: float
+
+
+def row_errors(truth: Statement, reading: Statement) -> int:
+    """Rows not read exactly: max(truth rows with no identical reading, read rows with no
+    identical truth), so a misread row counts once, a dropped or extra row once, a merge twice.
+    Identical means same date, amount, balance and normalised description."""
+
+    def keys(statement: Statement) -> Counter[tuple[Any, ...]]:
+        return Counter(
+            (t.date, t.amount, t.balance, normalize_description(t.description))
+            for t in normalize_statement(statement).transactions
+        )
+
+    expected, found = keys(truth), keys(reading)
+    return max(sum((expected - found).values()), sum((found - expected).values()))
+
+
+def header_errors(truth: Statement, reading: Statement) -> int:
+    left, right = normalize_statement(truth), normalize_statement(reading)
+    return sum(
+        field_key(name, getattr(left, name)) != field_key(name, getattr(right, name))
+        for name in HEADER_FIELDS
+    )
+
+
+def _statement(document: dict[str, Any]) -> Statement:
+    """A truth or reading document as a Statement (its provenance keys are not statement data)."""
+    return Statement.model_validate(
+        {k: v for k, v in document.items() if k in Statement.model_fields}
+    )
+
+
+def _pages(document: dict[str, Any]) -> tuple[int, ...]:
+    return tuple(sorted({row["page"] for row in document["transactions"]} | {1}))
+
+
+def run_document(
+    name: str, truth_doc: dict[str, Any], profile: dict[str, Any], seed: int, max_passes: int
+) -> Outcome:
+    """One statement, read by both routes and settled as the pipeline does."""
+    truth = _statement(truth_doc)
+    pages = _pages(truth_doc)
+
+    def read(route: str, number: int, on_pages: Sequence[int]) -> Candidate:
+        rng = random.Random(f"{seed}/{name}/{route}/{number}")
+        drawn = apply_errors(truth_doc, profile, rng, pages=on_pages)
+        if tuple(on_pages) != pages:
+            drawn = restrict_to_pages(drawn, on_pages)
+        return Candidate(route=route, statement=_statement(drawn), pages=tuple(on_pages))
+
+    candidates = [read("visual", 1, pages), read("ocr", 1, pages)]
+    started = time.perf_counter()
+    decision = decide(candidates)
+    while decision.status == "unresolved" and len(candidates) < max_passes:
+        disputed = sorted(decision.disputed_pages) or list(pages)
+        candidates.append(read("visual", len(candidates), disputed))
+        decision = decide(candidates)
+    elapsed = time.perf_counter() - started
+    readings = {
+        "route_a": candidates[0].statement,
+        "route_b": candidates[1].statement,
+        "consensus": decision.statement,
+    }
+    return Outcome(
+        rows=len(truth.transactions),
+        row_errors={name: row_errors(truth, s) for name, s in readings.items()},
+        header_errors={name: header_errors(truth, s) for name, s in readings.items()},
+        passes=len(candidates),
+        status=decision.status,
+        disputes=len(decision.disputes),
+        decide_s=elapsed,
+    )
+
+
+def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    rows = sum(o.rows for o in outcomes)
+    fields = len(HEADER_FIELDS) * len(outcomes)
+    readers = ("route_a", "route_b", "consensus")
+    return {
+        "row_error_rate": {r: sum(o.row_errors[r] for o in outcomes) / rows for r in readers},
+        "header_field_error_rate": {
+            r: sum(o.header_errors[r] for o in outcomes) / fields for r in readers
+        },
+        "passes_per_document": sum(o.passes for o in outcomes) / len(outcomes),
+        "status": dict(Counter(o.status for o in outcomes)),
+        "disputes_listed": sum(o.disputes for o in outcomes),
+        "wrong_rows_in_unresolved_documents": sum(
+            o.row_errors["consensus"] for o in outcomes if o.status == "unresolved"
+        ),
+        "decide_seconds_per_document": sum(o.decide_s for o in outcomes) / len(outcomes),
+    }
+
+
+def _median_summary(runs: Sequence[dict[str, Any]], path: tuple[str, ...]) -> dict[str, float]:
+    values = []
+    for run in runs:
+        node: Any = run
+        for key in path:
+            node = node[key]
+        values.append(float(node))
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=7, help="repetitions with fresh errors")
+    parser.add_argument("--row-error-rate", type=float, default=0.05)
+    parser.add_argument("--header-error-rate", type=float, default=0.1)
+    parser.add_argument("--max-passes", type=int, default=4)
+    parser.add_argument("--output", type=Path, default=RESULT)
+    args = parser.parse_args(argv)
+
+    truth_files = sorted(CORPUS.glob("*.truth.json"))
+    if not truth_files:
+        print(f"error: no *.truth.json under {CORPUS}: build the fixtures first", file=sys.stderr)
+        return 2
+    documents = {path.name: json.loads(path.read_text()) for path in truth_files}
+    profile = {
+        "row_error_rate": args.row_error_rate,
+        "header_error_rate": args.header_error_rate,
+    }
+    started = time.perf_counter()
+    runs = []
+    for seed in range(args.seeds):
+        outcomes = [
+            run_document(name, doc, profile, seed, args.max_passes)
+            for name, doc in documents.items()
+        ]
+        runs.append({"seed": seed, **summarise(outcomes)})
+    readers = ("route_a", "route_b", "consensus")
+    medians: dict[str, Any] = {
+        "row_error_rate": {r: _median_summary(runs, ("row_error_rate", r)) for r in readers},
+        "header_field_error_rate": {
+            r: _median_summary(runs, ("header_field_error_rate", r)) for r in readers
+        },
+        "passes_per_document": _median_summary(runs, ("passes_per_document",)),
+    }
+    best_single = min(
+        medians["row_error_rate"]["route_a"]["median"],
+        medians["row_error_rate"]["route_b"]["median"],
+    )
+    consensus_rate = medians["row_error_rate"]["consensus"]["median"]
+    result = {
+        "benchmark": "consensus_value",
+        "corpus": {
+            "documents": len(documents),
+            "rows": sum(len(d["transactions"]) for d in documents.values()),
+            "source": str(CORPUS.relative_to(ROOT)),
+        },
+        "error_profile_per_route": profile,
+        "max_passes": args.max_passes,
+        "seeds": args.seeds,
+        "medians": medians,
+        "target": {
+            "consensus_at_most_fifth_of_best_route": consensus_rate <= best_single / 5,
+            "ratio_consensus_to_best_route": consensus_rate / best_single if best_single else None,
+            "passes_at_most_2_5": medians["passes_per_document"]["median"] <= 2.5,
+        },
+        "runs": runs,
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        },
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    rates = medians["row_error_rate"]
+    print(
+        "row error rate (median over seeds): "
+        f"route A {rates['route_a']['median']:.4f}, route B {rates['route_b']['median']:.4f}, "
+        f"consensus {rates['consensus']['median']:.4f}; "
+        f"passes/doc {medians['passes_per_document']['median']:.2f}; written to {args.output}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

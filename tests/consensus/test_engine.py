@@ -1,0 +1,409 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from dualread.consensus import decide
+from dualread.stages.candidate import PassParams
+from dualread.statement import Statement, Transaction, validate_document
+from tests.consensus.factories import candidate, chained, statement, with_rows
+
+pytestmark = pytest.mark.unit
+
+AMOUNTS = ["-10.00", "250.00", "-35.50", "-4.50", "-12.00", "-80.00"]
+PAGES = [1, 1, 2, 2, 3, 3]
+ALL = (1, 2, 3)
+
+
+def _truth(*, balances: bool = True) -> Statement:
+    return statement(chained(AMOUNTS, pages=PAGES, balances=balances))
+
+
+def _changed(base: Statement, index: int, **update: object) -> Statement:
+    rows = list(base.transactions)
+    rows[index] = rows[index].model_copy(update=update)
+    return with_rows(base, rows)
+
+
+def _without(base: Statement, index: int) -> Statement:
+    return with_rows(base, [t for i, t in enumerate(base.transactions) if i != index])
+
+
+def _pair(a: Statement, b: Statement, pages: tuple[int, ...] = ALL):  # type: ignore[no-untyped-def]
+    return [candidate("visual", a, pages), candidate("ocr", b, pages)]
+
+
+def test_agreeing_routes_take_the_fast_path() -> None:
+    truth = _truth()
+    decision = decide(_pair(truth, truth))
+    assert decision.status == "agreed"
+    assert decision.disputes == []
+    assert decision.statement == truth
+    assert set(decision.field_confidence.values()) == {1.0}
+    assert decision.row_confidence == [1.0] * len(AMOUNTS)
+    assert decision.disputed_pages == frozenset()
+    assert decision.arithmetic.ok is True
+
+
+def test_dropped_row_is_restored_by_the_running_balance() -> None:
+    truth = _truth()
+    decision = decide(_pair(truth, _without(truth, 3)))
+    assert decision.status == "resolved"
+    assert decision.statement.transactions == truth.transactions
+    assert decision.row_confidence[3] == pytest.approx(0.95)  # one vote, confirmed by the chain
+
+
+def test_dropped_row_is_restored_by_the_totals_without_balances() -> None:
+    truth = _truth(balances=False)
+    decision = decide(_pair(_without(truth, 2), truth))
+    assert decision.status == "resolved"
+    assert decision.statement.transactions == truth.transactions
+
+
+def test_duplicated_row_is_removed() -> None:
+    truth = _truth()
+    rows = list(truth.transactions)
+    doubled = with_rows(truth, [*rows[:2], rows[1], *rows[2:]])
+    decision = decide(_pair(doubled, truth))
+    assert decision.status == "resolved"
+    assert decision.statement.transactions == truth.transactions
+
+
+def test_sign_flip_on_one_route_is_caught() -> None:
+    truth = _truth()
+    flipped = _changed(truth, 1, amount=Decimal("-250.00"))
+    decision = decide(_pair(flipped, truth))
+    assert decision.status == "resolved"
+    assert decision.statement.transactions[1].amount == Decimal("250.00")
+    assert decision.arithmetic.ok is True
+
+
+def test_misread_balance_is_settled_by_the_chain() -> None:
+    truth = _truth()
+    decision = decide(_pair(truth, _changed(truth, 4, balance=Decimal("1881.00"))))
+    assert decision.status == "resolved"
+    assert decision.statement.transactions[4].balance == truth.transactions[4].balance
+
+
+def test_merged_rows_lose_to_the_reading_whose_balances_confirm_both() -> None:
+    truth = _truth()
+    rows = list(truth.transactions)
+    merged = rows[2].model_copy(
+        update={"amount": rows[2].amount + rows[3].amount, "balance": rows[3].balance}
+    )
+    decision = decide(_pair(with_rows(truth, [*rows[:2], merged, *rows[4:]]), truth))
+    assert decision.status == "resolved"
+    assert decision.statement.transactions == truth.transactions
+
+
+def test_merged_rows_without_balances_stay_disputed() -> None:
+    truth = _truth(balances=False)
+    rows = list(truth.transactions)
+    merged = rows[2].model_copy(update={"amount": rows[2].amount + rows[3].amount})
+    decision = decide(_pair(with_rows(truth, [*rows[:2], merged, *rows[4:]]), truth))
+    assert decision.status == "unresolved"
+    assert {d.field for d in decision.disputes} == {"amount", "row"}
+    assert decision.disputed_pages == frozenset({2})
+    [row_dispute] = [d for d in decision.disputes if d.field == "row"]
+    said = {c["route"]: c["value"] for c in row_dispute.candidates}
+    assert said["visual"] is None
+    assert said["ocr"]["amount"] == "-4.50"
+
+
+def test_both_routes_wrong_on_one_field_is_unresolved_and_listed() -> None:
+    truth = _truth()
+    a = truth.model_copy(update={"closing_balance": Decimal("1101.00")})
+    b = truth.model_copy(update={"closing_balance": Decimal("1110.00")})
+    decision = decide(_pair(a, b))
+    assert decision.status == "unresolved"
+    [dispute] = decision.disputes
+    assert dispute.field == "closing_balance"
+    assert dispute.page == 3
+    assert [(c["route"], c["value"]) for c in dispute.candidates] == [
+        ("visual", "1101.00"),
+        ("ocr", "1110.00"),
+    ]
+    assert dispute.chosen is None
+    assert decision.statement.closing_balance is None
+    assert decision.field_confidence["closing_balance"] == 0.0
+    assert decision.disputed_pages == frozenset({3})
+    best = decide(_pair(a, b), on_dispute="best")
+    assert best.statement.closing_balance == Decimal("1101.00")
+    assert best.disputes[0].chosen == "1101.00"
+
+
+def test_a_third_reading_settles_the_dispute_by_majority() -> None:
+    truth = _truth()
+    a = truth.model_copy(update={"closing_balance": Decimal("1101.00")})
+    b = truth.model_copy(update={"closing_balance": Decimal("1110.00")})
+    third = candidate("visual", with_rows(truth, truth.transactions[4:]), pages=(3,))
+    decision = decide([*_pair(a, b), third])
+    assert decision.status == "resolved"
+    assert decision.statement.closing_balance == truth.closing_balance
+
+
+def test_arithmetic_overrules_a_repeated_mistake() -> None:
+    """Two passes of one model flip the same sign; the other route and the balances agree."""
+    truth = _truth()
+    flipped = _changed(truth, 1, amount=Decimal("-250.00"))
+    again = candidate("visual", with_rows(truth, flipped.transactions[:2]), pages=(1,))
+    decision = decide([*_pair(flipped, truth), again])
+    assert decision.status == "resolved"
+    assert decision.statement.transactions[1].amount == Decimal("250.00")
+    assert decision.arithmetic.ok is True
+
+
+def _unbalanced(base: Statement) -> Statement:
+    """No printed balances and no closing balance: nothing the arithmetic could confirm."""
+    rows = [t.model_copy(update={"balance": None}) for t in base.transactions]
+    return with_rows(base, rows).model_copy(update={"closing_balance": None})
+
+
+def test_repeated_passes_of_one_route_do_not_outvote_the_other_route() -> None:
+    """Route A's mistake twice against route B, and no arithmetic to confirm either: open."""
+    truth = _unbalanced(_truth())
+    wrong = _changed(truth, 1, amount=Decimal("-250.00"))
+    decision = decide([*_pair(wrong, truth), candidate("visual", wrong, ALL)])
+    assert decision.status == "unresolved"
+    [dispute] = decision.disputes
+    assert (dispute.field, dispute.row) == ("amount", 1)
+    assert [(c["route"], c["pass"], c["value"]) for c in dispute.candidates] == [
+        ("visual", 1, "-250.00"),
+        ("ocr", 1, "250.00"),
+        ("visual", 2, "-250.00"),
+    ]
+    assert dispute.chosen == "-250.00"  # the best guess: more ballots; required, so kept
+    assert decision.row_confidence[1] == 0.0
+    assert decision.disputed_pages == frozenset({1})
+
+
+def test_repeated_passes_of_one_route_against_route_b_yield_to_the_arithmetic() -> None:
+    """The same two-against-one, but opening + sum = closing confirms route B's value."""
+    truth = _truth(balances=False)
+    wrong = _changed(truth, 1, amount=Decimal("-250.00"))
+    decision = decide([*_pair(wrong, truth), candidate("visual", wrong, ALL)])
+    assert decision.status == "resolved"
+    assert decision.statement.transactions[1].amount == Decimal("250.00")
+    assert decision.arithmetic.totals_ok is True
+
+
+def test_a_value_both_routes_read_wins_over_one_routes_other_pass() -> None:
+    truth = _unbalanced(_truth())
+    wrong = _changed(truth, 1, amount=Decimal("-250.00"))
+    decision = decide([*_pair(truth, truth), candidate("visual", wrong, ALL)])
+    assert decision.status == "resolved"
+    assert decision.statement.transactions[1].amount == Decimal("250.00")
+    decision = decide([*_pair(wrong, truth), candidate("visual", truth, ALL)])
+    assert decision.status == "resolved"
+    assert decision.statement.transactions[1].amount == Decimal("250.00")
+
+
+def test_closing_balance_repeated_by_one_route_and_unconfirmed_stays_disputed() -> None:
+    """Route A always reads one closing balance, route B another, and neither balances."""
+    truth = _truth()
+    a = truth.model_copy(update={"closing_balance": Decimal("1101.00")})
+    b = truth.model_copy(update={"closing_balance": Decimal("1110.00")})
+    again = candidate("visual", with_rows(a, a.transactions[4:]), pages=(3,))
+    passes = [*_pair(a, b), again, again]
+    decision = decide(passes)
+    assert decision.status == "unresolved"
+    [dispute] = decision.disputes
+    assert dispute.field == "closing_balance"
+    assert [(c["route"], c["pass"], c["value"]) for c in dispute.candidates] == [
+        ("visual", 1, "1101.00"),
+        ("ocr", 1, "1110.00"),
+        ("visual", 2, "1101.00"),
+        ("visual", 3, "1101.00"),
+    ]
+    assert decision.statement.closing_balance is None
+    assert decision.arithmetic.totals_ok is None  # nothing unconfirmed is checked against
+    best = decide(passes, on_dispute="best")
+    assert best.status == "unresolved"
+    assert best.statement.closing_balance == Decimal("1101.00")
+
+
+def test_closing_balance_repeated_by_one_route_and_confirmed_is_resolved() -> None:
+    truth = _truth()
+    b = truth.model_copy(update={"closing_balance": Decimal("1110.00")})
+    again = candidate("visual", with_rows(truth, truth.transactions[4:]), pages=(3,))
+    decision = decide([*_pair(truth, b), again])
+    assert decision.status == "resolved"
+    assert decision.statement.closing_balance == truth.closing_balance
+    assert decision.field_confidence["closing_balance"] == pytest.approx(0.95)
+
+
+def test_a_row_dropped_twice_by_one_route_stays_disputed_without_arithmetic() -> None:
+    truth = _unbalanced(_truth())
+    dropped = _without(truth, 2)
+    decision = decide([*_pair(dropped, truth), candidate("visual", dropped, ALL)])
+    assert decision.status == "unresolved"
+    [dispute] = decision.disputes
+    assert (dispute.field, dispute.row) == ("row", 2)
+    assert [c["value"] is None for c in dispute.candidates] == [True, False, True]
+    assert decision.statement.transactions == truth.transactions  # required: the best guess
+
+
+def test_a_row_dropped_twice_by_one_route_is_restored_by_the_totals() -> None:
+    truth = _truth(balances=False)
+    dropped = _without(truth, 2)
+    decision = decide([*_pair(dropped, truth), candidate("visual", dropped, ALL)])
+    assert decision.status == "resolved"
+    assert decision.statement.transactions == truth.transactions
+
+
+def test_a_description_repeated_by_one_route_against_the_other_is_disputed() -> None:
+    truth = _unbalanced(_truth())
+    renamed = _changed(truth, 3, description="standing order landlord")
+    decision = decide([*_pair(renamed, truth), candidate("visual", renamed, ALL)])
+    assert decision.status == "unresolved"
+    [dispute] = decision.disputes
+    assert (dispute.field, dispute.row) == ("description", 3)
+
+
+def test_the_embedded_engine_agreeing_with_route_b_outweighs_route_a_passes() -> None:
+    """Route B and the embedded engine are two independent routes; route A's passes are one."""
+    truth = _unbalanced(_truth())
+    wrong = _changed(truth, 1, amount=Decimal("-250.00"))
+    passes = [
+        *_pair(wrong, truth),
+        candidate("embedded", truth, ALL),
+        candidate("visual", wrong, ALL),
+    ]
+    decision = decide(passes)
+    assert decision.status == "resolved"
+    assert decision.statement.transactions[1].amount == Decimal("250.00")
+    assert decision.row_confidence[1] == pytest.approx(0.5)  # two of four ballots
+
+
+def test_the_embedded_engine_against_both_routes_is_outvoted() -> None:
+    truth = _unbalanced(_truth())
+    wrong = _changed(truth, 1, amount=Decimal("-250.00"))
+    decision = decide([*_pair(truth, truth), candidate("embedded", wrong, ALL)])
+    assert decision.status == "resolved"
+    assert decision.statement.transactions[1].amount == Decimal("250.00")
+
+
+def test_a_closing_balance_only_the_embedded_engine_and_route_b_share_wins() -> None:
+    truth = _truth()
+    a = truth.model_copy(update={"closing_balance": Decimal("1101.00")})
+    b = truth.model_copy(update={"closing_balance": Decimal("1110.00")})
+    again = candidate("visual", with_rows(a, a.transactions[4:]), pages=(3,))
+    decision = decide([*_pair(a, b), candidate("embedded", b, ALL), again])
+    # Two routes read 1110.00: it is resolved, though the arithmetic does not confirm it.
+    assert decision.status == "resolved"
+    assert decision.statement.closing_balance == Decimal("1110.00")
+    assert decision.arithmetic.totals_ok is False
+    assert decision.field_confidence["closing_balance"] == pytest.approx(0.5)
+
+
+def test_disputed_row_keeps_its_best_guess_with_zero_confidence() -> None:
+    truth = _truth(balances=False).model_copy(update={"closing_balance": None})
+    a = _changed(truth, 2, amount=Decimal("-53.50"))  # nothing can check it
+    decision = decide(_pair(a, truth))
+    assert decision.status == "unresolved"
+    [dispute] = decision.disputes
+    assert (dispute.field, dispute.row, dispute.page) == ("amount", 2, 2)
+    assert dispute.chosen == "-53.50"
+    assert decision.statement.transactions[2].amount == Decimal("-53.50")  # required: kept
+    assert decision.row_confidence[2] == 0.0
+
+
+def test_disputed_balance_becomes_null_under_the_null_policy() -> None:
+    truth = _truth().model_copy(update={"opening_balance": None, "closing_balance": None})
+    rows = [t.model_copy(update={"balance": None}) for t in truth.transactions]
+    rows[5] = truth.transactions[5]  # only the last row prints a balance: nothing to chain
+    a = with_rows(truth, rows)
+    b = _changed(a, 5, balance=Decimal("7.00"))
+    assert decide(_pair(a, b)).statement.transactions[5].balance is None
+    assert decide(_pair(a, b), on_dispute="best").statement.transactions[5].balance == (
+        truth.transactions[5].balance
+    )
+
+
+def test_partial_pass_votes_only_on_its_pages() -> None:
+    truth = _truth()
+    a = _changed(truth, 5, date=dt.date(2024, 3, 9))  # a misread date that stays in order
+    b = truth
+    first = decide(_pair(a, b))
+    assert first.status == "unresolved"
+    assert first.disputed_pages == frozenset({3})
+    page_three = with_rows(truth, truth.transactions[4:])
+    passes = [*_pair(a, b), candidate("visual", page_three, pages=(3,))]
+    decision = decide(passes)
+    assert decision.status == "resolved"
+    assert decision.statement.transactions == truth.transactions
+    # It had no rows on pages 1 and 2, and that did not count as "no such rows".
+    assert decision.row_confidence[0] == 1.0
+
+
+def test_date_misread_out_of_order_is_settled_by_date_order() -> None:
+    truth = _truth()
+    a = _changed(truth, 2, date=dt.date(2024, 3, 30))
+    decision = decide(_pair(a, truth))
+    assert decision.status == "resolved"
+    assert decision.statement.transactions[2].date == truth.transactions[2].date
+
+
+def test_invalid_iban_abstains_instead_of_voting_null() -> None:
+    truth = _truth()
+    misread = truth.model_copy(update={"iban": "DE89370400440532013001"})
+    decision = decide(_pair(misread, truth))
+    assert decision.statement.iban == "DE89370400440532013000"
+    assert decision.status == "resolved"
+
+
+def test_reverse_chronological_statement() -> None:
+    truth = _truth()
+    newest_first = with_rows(truth, truth.transactions[::-1])
+    decision = decide(_pair(newest_first, _without(newest_first, 2)))
+    assert decision.status == "resolved"
+    assert decision.arithmetic.order == "reverse"
+    assert decision.statement.transactions == newest_first.transactions
+
+
+def test_carried_forward_rows_are_dropped_before_voting() -> None:
+    truth = _truth()
+    carried = Transaction(date=dt.date(2024, 3, 3), amount=Decimal(0), description="Übertrag")
+    rows = list(truth.transactions)
+    decision = decide(_pair(with_rows(truth, [*rows[:2], carried, *rows[2:]]), truth))
+    assert decision.status == "agreed"
+    assert decision.statement.transactions == truth.transactions
+
+
+def test_a_single_candidate_is_reported_as_single() -> None:
+    decision = decide([candidate("visual", _truth(), ALL)])
+    assert decision.status == "single"
+    assert decision.field_confidence["iban"] == 0.5
+
+
+def test_disputes_name_each_pass_and_how_it_asked() -> None:
+    truth = _truth()
+    a = truth.model_copy(update={"bank_name": "Bank A"})
+    b = truth.model_copy(update={"bank_name": "Bank B"})
+    c = truth.model_copy(update={"bank_name": "Bank C"})
+    passes = [*_pair(a, b), candidate("visual", c, ALL)]
+    passes[2].params = PassParams(temperature=0.4, seed=7, dpi=300)
+    [dispute] = decide(passes).disputes
+    assert [(c["route"], c["pass"], c["value"]) for c in dispute.candidates] == [
+        ("visual", 1, "Bank A"),
+        ("ocr", 1, "Bank B"),
+        ("visual", 2, "Bank C"),
+    ]
+    assert dispute.candidates[2]["temperature"] == 0.4
+    assert dispute.candidates[2]["dpi"] == 300
+
+
+def test_to_dict_fits_the_schema_extraction_block() -> None:
+    truth = _truth()
+    decision = decide(_pair(truth.model_copy(update={"bank_name": "X"}), truth))
+    document = decision.statement.to_json_dict()
+    document["extraction"] = {"source": "s.pdf", "engine": "vlm", **decision.to_dict()}
+    validate_document(document)
+    assert document["extraction"]["disputes"][0]["field"] == "bank_name"
+
+
+def test_no_candidates_is_an_error() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        decide([])
