@@ -1,0 +1,158 @@
+"""The stand-in vLLM server: strict checks, removed vLLM extras refused, and sleep mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from dualread.testing.fixtures import StartStandin
+
+pytestmark = pytest.mark.contract
+
+MODEL = "nanonets/Nanonets-OCR-s"
+
+
+def completion(png_base64: str, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": MODEL,
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "image_url",
+                        "image_url": {"url": f"data:image/png;base64,{png_base64}"},
+                    },
+                    {"type": "text", "text": "Extract the text."},
+                ],
+            }
+        ],
+        "temperature": 0.0,
+        "max_tokens": 100,
+    }
+    body.update(changes)
+    return body
+
+
+SCHEMA = {"type": "json_schema", "json_schema": {"name": "s", "schema": {"type": "object"}}}
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"guided_json": {"type": "object"}}, "guided_json was removed in vLLM v0.12"),
+        ({"repetition_penalty": 1.1}, "repetition_penalty on an OCR request"),
+        ({"frequency_penalty": 0.5}, "frequency_penalty on an OCR request"),
+        ({"max_token": 5}, "unknown key(s) max_token"),
+        ({"max_tokens": 0}, "max_tokens must be at least 1"),
+        ({"temperature": "0"}, "temperature must be a number"),
+        ({"stream": True}, "does not stream"),
+        ({"n": 2}, "n must be 1"),
+        (
+            {"response_format": {"type": "json_schema"}},
+            "response_format.json_schema must be an object",
+        ),
+        (
+            {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "a b", "schema": {"type": "object"}},
+                }
+            },
+            "json_schema.name must match",
+        ),
+        ({"response_format": {"type": "xml"}}, "response_format.type must be"),
+        ({"messages": []}, "messages must not be empty"),
+        ({"messages": [{"role": "user"}]}, "missing key(s) content"),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "image", "image": "x"}]}]},
+            "must be text or image_url",
+        ),
+        (
+            {
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [{"type": "image_url", "image_url": {"url": "http://x/a.png"}}],
+                    }
+                ]
+            },
+            "must be a data: URL",
+        ),
+        (
+            {
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {
+                                "type": "image_url",
+                                "image_url": {"url": "data:image/jpeg;base64,aGVsbG8="},
+                            }
+                        ],
+                    }
+                ]
+            },
+            "is not a image/jpeg image",
+        ),
+    ],
+)
+def test_malformed_requests_are_rejected_and_counted(
+    changes: dict[str, Any], reason: str, standin_server: StartStandin, png_base64: str
+) -> None:
+    server = standin_server("openai", allow_rejections=True)
+    response = httpx.post(
+        f"{server.api_url}/chat/completions", json=completion(png_base64, **changes)
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert reason in error["message"] and error["type"] == "BadRequestError"
+    assert server.stats()["rejected"] == 1
+
+
+def test_a_penalty_is_fine_where_no_table_is_transcribed(
+    standin_server: StartStandin, png_base64: str
+) -> None:
+    server = standin_server("openai")
+    body = completion(png_base64, repetition_penalty=1.1, response_format=SCHEMA)
+    assert httpx.post(f"{server.api_url}/chat/completions", json=body).status_code == 200
+
+
+def test_an_unknown_model_is_404(standin_server: StartStandin, png_base64: str) -> None:
+    server = standin_server("openai", allow_rejections=True)
+    response = httpx.post(
+        f"{server.api_url}/chat/completions", json=completion(png_base64, model="x")
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "The model `x` does not exist."
+
+
+def test_answer_shape_health_and_models(standin_server: StartStandin, png_base64: str) -> None:
+    server = standin_server("openai")
+    assert httpx.get(f"{server.url}/health").status_code == 200
+    assert [m["id"] for m in httpx.get(f"{server.api_url}/models").json()["data"]] == [MODEL]
+    answer = httpx.post(f"{server.api_url}/chat/completions", json=completion(png_base64)).json()
+    assert answer["object"] == "chat.completion"
+    assert answer["choices"][0]["finish_reason"] == "stop"
+    assert set(answer["usage"]) == {"prompt_tokens", "completion_tokens", "total_tokens"}
+
+
+def test_max_tokens_cuts_the_answer(standin_server: StartStandin, png_base64: str) -> None:
+    server = standin_server("openai")
+    body = completion(png_base64, max_tokens=2, response_format=SCHEMA)
+    choice = httpx.post(f"{server.api_url}/chat/completions", json=body).json()["choices"][0]
+    assert choice["finish_reason"] == "length" and len(choice["message"]["content"]) == 8
+
+
+def test_sleep_endpoints_exist_only_with_sleep_mode(standin_server: StartStandin) -> None:
+    plain = standin_server("openai", allow_rejections=True)
+    assert httpx.post(f"{plain.url}/sleep?level=1").status_code == 404
+    server = standin_server("openai", enable_sleep_mode=True, allow_rejections=True)
+    assert httpx.get(f"{server.url}/is_sleeping").json() == {"is_sleeping": False}
+    assert httpx.post(f"{server.url}/sleep?level=3").status_code == 400
+    assert httpx.post(f"{server.url}/sleep?level=1").status_code == 200
+    assert httpx.get(f"{server.url}/is_sleeping").json() == {"is_sleeping": True}
+    assert httpx.post(f"{server.url}/wake_up").status_code == 200
+    assert httpx.get(f"{server.url}/is_sleeping").json() == {"is_sleeping": False}
