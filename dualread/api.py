@@ -27,7 +27,8 @@ from dualread.exit_codes import (
 )
 from dualread.pipeline import BatchOptions, DocumentReading, ServerControl, read_batch
 from dualread.readers import Readers
-from dualread.runtime.errors import ServersUnavailable
+from dualread.runtime.errors import LauncherError, ServersUnavailable
+from dualread.runtime.factory import open_manager
 from dualread.stages.embedded import OcrEngine
 from dualread.statement import SCHEMA_VERSION, validate_document
 
@@ -159,10 +160,15 @@ def extract_many(
             max_passes=settings.max_passes,
             on_dispute=settings.on_dispute,
         )
+        if control is None and settings.servers != "external":
+            # dualread runs the servers itself: the manager swaps and restarts them as needed.
+            manager = open_manager(settings, runtime=settings.servers, mode=settings.mode)
+            stack.callback(manager.close)
+            control = manager
         started = time.perf_counter()
         try:
             readings = read_batch(documents, readers, settings, batch, control, on_progress)
-        except (ServerUnavailable, ServersUnavailable) as error:
+        except (ServerUnavailable, ServersUnavailable, LauncherError) as error:
             for document in documents:
                 yield ExtractionResult(
                     document.path, EXIT_SERVERS_UNAVAILABLE, error=f"{document.path}: {error}"

@@ -73,6 +73,9 @@ class Settings:
         default_factory=lambda: Path(platformdirs.user_cache_dir("dualread", appauthor=False))
     )
     use_cache: bool = True
+    # Who runs the model servers: the user ("external"), or dualread as containers or processes.
+    servers: Literal["external", "docker", "process"] = "external"
+    mode: Literal["auto", "parallel", "sequential"] = "auto"  # how servers share the GPUs
 
     def role(self, role: Role) -> RoleSettings:
         backend: BackendKind = getattr(self, f"backend_{role}")

@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from functools import partial
+from typing import Any, Literal, Protocol, TypeVar
 
 from dualread import consensus
 from dualread.backends.base import BackendError, ServerUnavailable
@@ -21,19 +22,29 @@ from dualread.readers import Readers
 from dualread.stages.candidate import Candidate, PassParams
 
 Status = Literal["agreed", "resolved", "unresolved", "single"]
+T = TypeVar("T")
 
 
 class ServerControl(Protocol):
-    """Makes a role's server ready; on one GPU this is where models are swapped."""
+    """Makes a role's server ready (on one GPU, this is where models are swapped) and runs model
+    calls through it, so a server that dies mid-call is restarted once and the call retried.
+
+    :class:`dualread.runtime.scheduler.ServerManager` is the real one.
+    """
 
     def activate(self, role: Role) -> None: ...
 
+    def call(self, role: Role, request: Callable[[], T]) -> T: ...
+
 
 class AlwaysReady:
-    """For servers the user runs: nothing to start or swap."""
+    """For servers the user runs: nothing to start, swap or restart."""
 
     def activate(self, role: Role) -> None:
         return None
+
+    def call(self, role: Role, request: Callable[[], T]) -> T:
+        return request()
 
 
 def pass_params(pass_number: int, base_dpi: int) -> PassParams:
@@ -81,18 +92,21 @@ class DocumentReading:
 
 def _timed(
     reading: DocumentReading,
-    route: str,
+    control: ServerControl,
+    role: Role,
     params: PassParams,
     pages: Sequence[int],
     read: Callable[..., Candidate],
     *args: Any,
 ) -> Candidate | None:
-    """Run ``read(*args)``; a model that fails is recorded, and the vote goes on without it."""
+    """Run ``read(*args)`` through ``control``; a model that fails is recorded, and the vote goes
+    on without it."""
+    route = "ocr" if role == "json" else role
     started = time.perf_counter()
     error: str | None = None
     candidate: Candidate | None = None
     try:
-        candidate = read(*args)
+        candidate = control.call(role, partial(read, *args))
     except ServerUnavailable:
         raise
     except BackendError as failure:
@@ -146,7 +160,7 @@ def read_batch(
             for reading in readings:
                 doc = reading.document
                 candidate = _timed(
-                    reading, "visual", first, doc.page_numbers, readers.visual, doc, first
+                    reading, control, "visual", first, doc.page_numbers, readers.visual, doc, first
                 )
                 if candidate:
                     reading.candidates.append(candidate)
@@ -158,7 +172,7 @@ def read_batch(
             for index, reading in enumerate(readings):
                 doc = reading.document
                 try:
-                    markdown[index] = readers.ocr_markdown(doc, first)
+                    markdown[index] = control.call("ocr", partial(readers.ocr_markdown, doc, first))
                 except ServerUnavailable:
                     raise
                 except BackendError as failure:
@@ -171,7 +185,8 @@ def read_batch(
                 doc, pages_markdown = reading.document, markdown[index]
                 candidate = _timed(
                     reading,
-                    "ocr",
+                    control,
+                    "json",
                     first,
                     doc.page_numbers,
                     readers.markdown_json,
@@ -253,10 +268,12 @@ def _extra_passes(
             params = pass_params(model_passes + 1, settings.dpi)
             pages = sorted(reading.decision.disputed_pages)
             doc = reading.document
-            partial = _timed(reading, "visual", params, pages, readers.visual, doc, params, pages)
-            if partial is not None:
+            reread = _timed(
+                reading, control, "visual", params, pages, readers.visual, doc, params, pages
+            )
+            if reread is not None:
                 # A partial reading votes only on its own pages (see consensus.decide).
-                reading.candidates.append(partial)
+                reading.candidates.append(reread)
             reading.decision = consensus.decide(reading.candidates, on_dispute=options.on_dispute)
             reading.status = reading.decision.status
             if reading.status == "agreed":

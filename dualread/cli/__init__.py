@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from dualread import __version__
+from dualread.cli.eval import eval_command
 from dualread.cli.extract import extract_command
+from dualread.cli.servers import doctor_command, servers_app
 from dualread.statement import schema_text
 
 app = typer.Typer(
@@ -40,6 +42,9 @@ def schema() -> None:
 
 
 app.command("extract")(extract_command)
+app.command("eval")(eval_command)
+app.add_typer(servers_app, name="servers")
+app.command("doctor")(doctor_command)
 
 
 def main() -> None:

@@ -42,6 +42,18 @@ class OcrChoice(str, Enum):
     tesseract = "tesseract"
 
 
+class ServersChoice(str, Enum):
+    external = "external"
+    docker = "docker"
+    process = "process"
+
+
+class ModeChoice(str, Enum):
+    auto = "auto"
+    parallel = "parallel"
+    sequential = "sequential"
+
+
 class DisputeChoice(str, Enum):
     null = "null"
     best = "best"
@@ -113,6 +125,18 @@ def extract_command(
     model_visual: str | None = typer.Option(None, "--model-visual", help="Route A model."),
     model_ocr: str | None = typer.Option(None, "--model-ocr", help="Route B OCR model."),
     model_json: str | None = typer.Option(None, "--model-json", help="Route B JSON model."),
+    servers: ServersChoice | None = typer.Option(
+        None,
+        "--servers",
+        help="Who runs the model servers: external (you, the default), docker or process "
+        "(dualread starts, swaps and stops them).",
+    ),
+    mode: ModeChoice | None = typer.Option(
+        None,
+        "--mode",
+        help="With --servers docker|process: parallel (one server per GPU), sequential (phases "
+        "on one GPU) or auto.",
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached model answers."),
     config: Path | None = typer.Option(None, "--config", help="TOML config file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
@@ -137,6 +161,8 @@ def extract_command(
             max_passes=max_passes,
             on_dispute=on_dispute.value if on_dispute else None,
             use_cache=False if no_cache else None,
+            servers=servers.value if servers else None,
+            mode=mode.value if mode else None,
         )
     except ConfigError as error:
         reporter.error(str(error))

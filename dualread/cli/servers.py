@@ -1,0 +1,275 @@
+"""``dualread servers up|down|status`` and ``dualread doctor``.
+
+Register in ``dualread/cli/__init__.py``::
+
+    from dualread.cli.servers import doctor_command, servers_app
+    app.add_typer(servers_app, name="servers")
+    app.command("doctor")(doctor_command)
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from dualread.cli.common import Reporter, settings_from_options
+from dualread.config import ConfigError, Settings
+from dualread.exit_codes import EXIT_INPUT_ERROR, EXIT_SERVERS_UNAVAILABLE
+from dualread.runtime.doctor import doctor_report
+from dualread.runtime.errors import LauncherError, ServersUnavailable
+from dualread.runtime.factory import make_launcher, open_manager
+from dualread.runtime.scheduler import ServerManager
+from dualread.runtime.servers import ServerKind
+
+servers_app = typer.Typer(
+    help="Start, stop and inspect the model servers (containers or local processes).",
+    no_args_is_help=True,
+)
+
+
+class ModeChoice(StrEnum):
+    auto = "auto"
+    parallel = "parallel"
+    sequential = "sequential"
+
+
+class ManagedRuntime(StrEnum):
+    docker = "docker"
+    process = "process"
+
+
+class NetworkChoice(StrEnum):
+    bridge = "bridge"
+    host = "host"
+
+
+class GpuBindingChoice(StrEnum):
+    device_requests = "device-requests"
+    nvidia_env = "nvidia-env"
+
+
+CONFIG = typer.Option(None, "--config", help="TOML config file.")
+OLLAMA_URL = typer.Option(None, "--ollama-url", help="Ollama server URL.")
+VLLM_URL = typer.Option(None, "--vllm-url", help="vLLM server URL, ending in /v1.")
+MODE = typer.Option(
+    ModeChoice.auto,
+    "--mode",
+    help="auto: models share a GPU when they fit, else take turns; parallel; sequential.",
+)
+RUNTIME = typer.Option(
+    ManagedRuntime.docker, "--runtime", help="Run the servers as containers or local processes."
+)
+NETWORK = typer.Option(
+    NetworkChoice.bridge,
+    "--network",
+    help="Container networking: bridge publishes ports on 127.0.0.1 only; host shares the host's.",
+)
+GPU_BINDING = typer.Option(
+    GpuBindingChoice.device_requests,
+    "--gpu-binding",
+    help="device-requests (NVIDIA container toolkit) or nvidia-env (nvidia default runtime).",
+)
+IMAGE_OLLAMA = typer.Option(None, "--image-ollama", help="Ollama image [dualread:ollama].")
+IMAGE_VLLM = typer.Option(None, "--image-vllm", help="vLLM image [dualread:vllm-nanonets].")
+JSON_OUT = typer.Option(False, "--json", help="Machine-readable JSON on stdout.")
+
+
+def _settings(
+    reporter: Reporter, config: Path | None, ollama_url: str | None, vllm_url: str | None
+) -> Settings:
+    try:
+        return settings_from_options(config, ollama_url=ollama_url, vllm_url=vllm_url)
+    except ConfigError as error:
+        reporter.error(str(error))
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+
+
+def _images(ollama: str | None, vllm: str | None) -> dict[ServerKind, str]:
+    images: dict[ServerKind, str] = {}
+    if ollama:
+        images["ollama"] = ollama
+    if vllm:
+        images["vllm"] = vllm
+    return images
+
+
+def _manager(
+    settings: Settings,
+    runtime: ManagedRuntime,
+    mode: ModeChoice,
+    network: NetworkChoice,
+    gpu_binding: GpuBindingChoice,
+    images: dict[ServerKind, str],
+) -> ServerManager:
+    launcher = make_launcher(
+        runtime.value,
+        network_mode=network.value,
+        gpu_binding=gpu_binding.value,
+    )
+    return open_manager(settings, mode=mode.value, launcher=launcher, images=images)
+
+
+def _print_status(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        health = "healthy" if row["healthy"] else "not answering"
+        loaded = ", ".join(row["resident_models"]) or "none"
+        typer.echo(
+            f"{row['server']:<8} {row['url']:<24} {health}; {row['runs_as']}; "
+            f"roles {', '.join(row['roles'])}; {row['placement']}; switch by {row['switch']}; "
+            f"loaded: {loaded}"
+        )
+
+
+@servers_app.command("up")
+def up_command(
+    runtime: ManagedRuntime = RUNTIME,
+    mode: ModeChoice = MODE,
+    network: NetworkChoice = NETWORK,
+    gpu_binding: GpuBindingChoice = GPU_BINDING,
+    image_ollama: str | None = IMAGE_OLLAMA,
+    image_vllm: str | None = IMAGE_VLLM,
+    ollama_url: str | None = OLLAMA_URL,
+    vllm_url: str | None = VLLM_URL,
+    config: Path | None = CONFIG,
+    as_json: bool = JSON_OUT,
+) -> None:
+    """Start the model servers as the plan for this host says, and wait until they answer.
+
+    On one GPU too small for every model, servers that can free the GPU without stopping (vLLM
+    sleep mode, Ollama) are started and left idle; extract wakes each in its phase.
+    """
+    reporter = Reporter()
+    settings = _settings(reporter, config, ollama_url, vllm_url)
+    try:
+        manager = _manager(
+            settings, runtime, mode, network, gpu_binding, _images(image_ollama, image_vllm)
+        )
+        reporter.info(f"plan: {manager.plan.kind} ({manager.plan.reason})")
+        try:
+            manager.up()
+            _print_status(manager.status(), as_json)
+        finally:
+            manager.close(stop=False)
+    except (ServersUnavailable, LauncherError) as error:
+        reporter.error(str(error))
+        raise typer.Exit(EXIT_SERVERS_UNAVAILABLE) from None
+
+
+@servers_app.command("down")
+def down_command(
+    runtime: ManagedRuntime = RUNTIME,
+    remove: bool = typer.Option(
+        False, "--remove", help="Also delete the containers (model volumes are kept)."
+    ),
+    ollama_url: str | None = OLLAMA_URL,
+    vllm_url: str | None = VLLM_URL,
+    config: Path | None = CONFIG,
+) -> None:
+    """Stop the model servers dualread started."""
+    reporter = Reporter()
+    settings = _settings(reporter, config, ollama_url, vllm_url)
+    launcher = make_launcher(runtime.value)
+    manager = open_manager(settings, launcher=launcher)
+    try:
+        for spec in manager.servers.servers:
+            if remove:
+                launcher.remove(spec)
+            else:
+                launcher.stop(spec)
+            reporter.info(f"{spec.name}: {launcher.state(spec).detail}")
+    except LauncherError as error:
+        reporter.error(str(error))
+        raise typer.Exit(EXIT_SERVERS_UNAVAILABLE) from None
+    finally:
+        manager.close(stop=False)
+
+
+@servers_app.command("status")
+def status_command(
+    runtime: ManagedRuntime = RUNTIME,
+    ollama_url: str | None = OLLAMA_URL,
+    vllm_url: str | None = VLLM_URL,
+    config: Path | None = CONFIG,
+    as_json: bool = JSON_OUT,
+) -> None:
+    """Each server: how it runs, whether it answers, which models hold GPU memory."""
+    reporter = Reporter()
+    settings = _settings(reporter, config, ollama_url, vllm_url)
+    manager = open_manager(settings, launcher=make_launcher(runtime.value))
+    try:
+        _print_status(manager.status(), as_json)
+    except LauncherError as error:
+        reporter.error(str(error))
+        raise typer.Exit(EXIT_SERVERS_UNAVAILABLE) from None
+    finally:
+        manager.close(stop=False)
+
+
+def _print_doctor(report: dict[str, Any]) -> None:
+    gpus = report["gpus"]
+    typer.echo(f"GPUs ({gpus['source']}): {len(gpus['devices'])}")
+    if gpus["error"]:
+        typer.echo(f"  {gpus['error']}")
+    for gpu in gpus["devices"]:
+        typer.echo(
+            f"  GPU {gpu['index']}: {gpu['name']}, {gpu['memory_total_mib']} MiB total, "
+            f"{gpu['memory_free_mib']} MiB free"
+        )
+    docker = report["docker"]
+    if docker["reachable"]:
+        images = ", ".join(
+            f"{k} {'present' if v else 'missing'}" for k, v in docker["images"].items()
+        )
+        typer.echo(f"Docker {docker['version']} (API {docker['api_version']}); images: {images}")
+    else:
+        typer.echo(f"Docker: not reachable ({docker['error']})")
+    typer.echo("Servers:")
+    for server in report["servers"]:
+        line = f"  {server['server']:<8} {server['url']:<24} "
+        if not server["reachable"]:
+            typer.echo(line + "not answering")
+            continue
+        missing = server.get("models_missing") or []
+        line += "answering; models " + ("missing: " + ", ".join(missing) if missing else "present")
+        typer.echo(line)
+    plan = report["plan"]
+    typer.echo(f"Plan: {plan['kind']} ({plan['reason']})")
+    for name, server in plan["servers"].items():
+        gpus_text = ",".join(map(str, server["gpus"])) or "none"
+        typer.echo(
+            f"  {name}: GPU {gpus_text}, switch by {server['switch']}, "
+            f"{server['concurrency']} requests at once"
+        )
+    if plan["phases"]:
+        typer.echo(f"  phases: {' -> '.join(plan['phases'])}")
+    typer.echo(f"Engine for --engine auto: {report['engine']} ({report['engine_reason']})")
+
+
+def doctor_command(
+    as_json: bool = JSON_OUT,
+    mode: ModeChoice = MODE,
+    image_ollama: str | None = IMAGE_OLLAMA,
+    image_vllm: str | None = IMAGE_VLLM,
+    ollama_url: str | None = OLLAMA_URL,
+    vllm_url: str | None = VLLM_URL,
+    config: Path | None = CONFIG,
+) -> None:
+    """Check this host: GPUs, Docker, model servers and their models, and the plan it picks."""
+    reporter = Reporter()
+    settings = _settings(reporter, config, ollama_url, vllm_url)
+    try:
+        report = doctor_report(settings, mode=mode.value, images=_images(image_ollama, image_vllm))
+    except ConfigError as error:
+        reporter.error(str(error))
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        _print_doctor(report)

@@ -1,0 +1,14 @@
+"""Errors the runtime raises. Every message is one line and names the server and what to do."""
+
+from __future__ import annotations
+
+
+class ServersUnavailable(Exception):
+    """The model servers a batch needs could not be brought up, or died twice (CLI exit code 4).
+
+    Readings finished before the failure stay valid; the caller keeps them.
+    """
+
+
+class LauncherError(Exception):
+    """A container or process could not be created, started or stopped."""

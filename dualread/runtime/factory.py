@@ -1,0 +1,67 @@
+"""From settings to a running :class:`ServerManager`: the one call ``api`` and the CLI make."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from dualread.config import Settings
+from dualread.runtime.docker import DockerEngine, DockerLauncher, GpuBinding, NetworkMode
+from dualread.runtime.external import ExternalLauncher
+from dualread.runtime.gpu import GpuReport, detect_gpus
+from dualread.runtime.launcher import Launcher
+from dualread.runtime.plan import Mode, Plan, Preference, make_plan
+from dualread.runtime.process import ProcessLauncher
+from dualread.runtime.scheduler import ServerManager
+from dualread.runtime.servers import ServerKind, ServerSet, server_set
+
+RuntimeKind = Literal["external", "docker", "process"]
+RUNTIME_KINDS: tuple[RuntimeKind, ...] = ("external", "docker", "process")
+
+
+def make_launcher(
+    runtime: RuntimeKind,
+    *,
+    docker_socket: str | None = None,
+    network_mode: NetworkMode = "bridge",
+    gpu_binding: GpuBinding = "device-requests",
+    state_dir: Path | None = None,
+) -> Launcher:
+    if runtime == "docker":
+        return DockerLauncher(
+            DockerEngine(docker_socket), network_mode=network_mode, gpu_binding=gpu_binding
+        )
+    if runtime == "process":
+        return ProcessLauncher(state_dir)
+    return ExternalLauncher()
+
+
+def plan_for(
+    servers: ServerSet,
+    launcher: Launcher,
+    mode: Mode = "auto",
+    *,
+    gpus: GpuReport | None = None,
+    prefer: Preference = "best",
+) -> Plan:
+    report = gpus if gpus is not None else detect_gpus()
+    return make_plan(report.gpus, servers, mode, prefer=prefer, can_stop=launcher.can_stop)
+
+
+def open_manager(
+    settings: Settings,
+    *,
+    runtime: RuntimeKind = "external",
+    mode: Mode = "auto",
+    launcher: Launcher | None = None,
+    gpus: GpuReport | None = None,
+    images: Mapping[ServerKind, str] | None = None,
+    prefer: Preference = "best",
+) -> ServerManager:
+    """A manager for the configured roles; nothing starts until ``up()`` or ``activate()``."""
+    servers = server_set(settings, images)
+    launcher = launcher or make_launcher(runtime)
+    return ServerManager(
+        plan_for(servers, launcher, mode, gpus=gpus, prefer=prefer), servers, launcher
+    )

@@ -1,0 +1,76 @@
+"""Server specs derived from settings: which server plays which role, images, ports, caches."""
+
+from __future__ import annotations
+
+import pytest
+
+from dualread.config import ConfigError, Settings
+from dualread.runtime.servers import DEFAULT_IMAGES, server_set
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.unit
+
+
+def test_default_roles_need_one_ollama_and_one_vllm_server() -> None:
+    servers = server_set(Settings(ollama_url="http://127.0.0.1:11434"))
+    assert [s.name for s in servers.servers] == ["ollama", "vllm"]
+    ollama, vllm = servers.servers
+    assert servers.server_for("visual") is ollama and servers.server_for("json") is ollama
+    assert servers.server_for("ocr") is vllm
+    assert ollama.model_names == ("openbmb/minicpm-v4.5:8b", "qwen3:8b")
+    assert vllm.model_names == ("nanonets/Nanonets-OCR-s",)
+    assert (ollama.base_url, ollama.health_path) == ("http://127.0.0.1:11434", "/api/tags")
+    assert (vllm.base_url, vllm.health_path) == ("http://127.0.0.1:8000", "/health")
+    assert (ollama.image, vllm.image) == (DEFAULT_IMAGES["ollama"], DEFAULT_IMAGES["vllm"])
+    assert ollama.image == "dualread:minicpmv45.qwen3.ollama.gpu.vram9gb"
+    assert vllm.image == "dualread:nanonetsocrs.vllm.gpu.vram12gb"
+    # The vLLM image runs as a user whose ~/.cache holds huggingface/ (see images/).
+    assert (ollama.cache_path, vllm.cache_path) == ("/root/.ollama", "/home/vllm/.cache")
+
+
+def test_vram_needs_are_the_documented_figures_plus_overhead() -> None:
+    ollama, vllm = server_set(Settings(ollama_url="http://127.0.0.1:11434")).servers
+    assert [m.vram_gib for m in ollama.models] == [9.0, 10.0]
+    assert ollama.vram_gib == 20.0 and vllm.vram_gib == 11.0
+    assert all(m.source for m in ollama.models + vllm.models)
+
+
+def test_vllm_command_enables_sleep_mode_and_takes_the_memory_share() -> None:
+    vllm = server_set(Settings()).server("vllm")
+    argv = [vllm.render(part, gpu_memory_utilization=0.18) for part in vllm.process_argv]
+    assert argv[:3] == ["vllm", "serve", "nanonets/Nanonets-OCR-s"]
+    assert "--enable-sleep-mode" in argv
+    assert argv[argv.index("--gpu-memory-utilization") + 1] == "0.18"
+    assert argv[argv.index("--host") + 1] == "127.0.0.1"
+    assert vllm.process_env["VLLM_SERVER_DEV_MODE"] == "1"
+
+
+def test_one_vllm_server_cannot_serve_two_models() -> None:
+    settings = Settings(
+        ollama_url="http://127.0.0.1:11434",
+        vllm_url="http://localhost:8001/v1",
+        backend_visual="openai",
+        model_visual="openbmb/MiniCPM-V-4_5",
+    )
+    with pytest.raises(ConfigError, match="a vLLM server serves one model"):
+        server_set(settings)
+
+
+def test_unknown_model_gets_an_assumed_vram_figure() -> None:
+    servers = server_set(Settings(model_json="llama3.1:8b"))
+    json_model = servers.server("ollama").models[1]
+    assert (json_model.name, json_model.vram_gib) == ("llama3.1:8b", 10.0)
+    assert "assumed" in json_model.source
+
+
+def test_bad_url_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="bad server URL 'ollama:11434'"):
+        server_set(Settings(ollama_url="ollama:11434"))
+
+
+def test_default_images_are_the_tags_that_images_builds() -> None:
+    """build-images.sh and npmci tag images/Dockerfile_<tag> as dualread:<tag>."""
+    for image in DEFAULT_IMAGES.values():
+        repository, tag = image.split(":")
+        assert repository == "dualread"
+        assert (REPO_ROOT / "images" / f"Dockerfile_{tag}").is_file(), image
