@@ -29,7 +29,7 @@ from dualread.pipeline import BatchOptions, DocumentReading, ServerControl, read
 from dualread.readers import Readers
 from dualread.runtime.errors import LauncherError, ServersUnavailable
 from dualread.runtime.factory import open_manager
-from dualread.stages.embedded import OcrEngine
+from dualread.stages.embedded import EmbeddedReadError, OcrEngine
 from dualread.statement import SCHEMA_VERSION, validate_document
 
 __all__ = [
@@ -212,7 +212,12 @@ def _embedded_batch(
         reading = DocumentReading(document)
         try:
             reading.candidates.append(readers.embedded(document))
-        except Exception as error:  # any reader failure is this file's error, not the batch's
+        except EmbeddedReadError as error:  # its message already names the file
+            yield ExtractionResult(
+                document.path, EXIT_UNRESOLVED, error=str(error), engine="embedded"
+            )
+            continue
+        except Exception as error:  # any other reader failure is this file's, not the batch's
             yield ExtractionResult(
                 document.path, EXIT_UNRESOLVED, error=f"{document.path}: {error}", engine="embedded"
             )

@@ -7,10 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from dualread.cli.eval import eval_command
+from dualread.cli import app
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.unit
@@ -18,20 +17,8 @@ pytestmark = pytest.mark.unit
 SAMPLE_DIR = REPO_ROOT / "fixtures" / "sample"
 
 
-def _app() -> typer.Typer:
-    """The command as ``dualread.cli`` registers it, without the other commands."""
-    app = typer.Typer(pretty_exceptions_enable=False)
-
-    @app.callback()
-    def root() -> None:
-        """Group, so ``eval`` stays a subcommand."""
-
-    app.command("eval")(eval_command)
-    return app
-
-
 def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(_app(), ["eval", *args])
+    result = CliRunner().invoke(app, ["eval", *args])
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -1,0 +1,63 @@
+"""Run the extractor over evaluation cases and score each result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+from dualread.api import Engine, OcrEngine, extract
+from dualread.config import Settings
+from dualread.evaluate.scores import DocumentScore, score_document
+from dualread.evaluate.truth import Case, statement_from_document
+
+
+def evaluate_case(
+    case: Case,
+    *,
+    settings: Settings,
+    engine: Engine,
+    ocr: OcrEngine = "rapidocr",
+    third_voter: bool | None = None,
+) -> DocumentScore:
+    """Extract one case (with its manifest password) and score it; ``third_voter`` as in
+    :class:`dualread.api.ExtractOptions`."""
+    result = extract(
+        case.document,
+        settings=settings,
+        engine=engine,
+        password=case.password,
+        ocr=ocr,
+        third_voter=third_voter,
+    )
+    if result.document is None:
+        return score_document(
+            case, None, seconds=result.elapsed_s, error=result.error or "no result"
+        )
+    record = result.document["extraction"]
+    model_passes = [p for p in record.get("passes", []) if p.get("route") != "embedded"]
+    return score_document(
+        case,
+        statement_from_document(result.document),
+        pages=result.page_count,
+        seconds=result.elapsed_s,
+        passes=len(model_passes) if record["engine"] != "embedded" else None,
+        status=str(record["status"]),
+    )
+
+
+def evaluate(
+    cases: Sequence[Case],
+    *,
+    settings: Settings,
+    engine: Engine = "auto",
+    ocr: OcrEngine = "rapidocr",
+    third_voter: bool | None = None,
+    on_score: Callable[[DocumentScore], None] | None = None,
+) -> Iterator[DocumentScore]:
+    """Score every case in turn (a generator, so a caller can show progress)."""
+    for case in cases:
+        score = evaluate_case(
+            case, settings=settings, engine=engine, ocr=ocr, third_voter=third_voter
+        )
+        if on_score is not None:
+            on_score(score)
+        yield score
