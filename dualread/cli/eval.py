@@ -10,16 +10,17 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from dualread.cli.common import Reporter, settings_from_options
 from dualread.config import ConfigError
-from dualread.evaluate import TruthError, evaluate, find_cases, summarize
-from dualread.evaluate.report import print_tables, report_json, report_markdown
-from dualread.evaluate.scores import DocumentScore
 from dualread.exit_codes import EXIT_INPUT_ERROR
+
+if TYPE_CHECKING:
+    from dualread.evaluate.scores import DocumentScore
 
 EXIT_BELOW_THRESHOLD = 1
 
@@ -40,6 +41,8 @@ class EvalOcr(str, Enum):
 def _threshold_failures(
     scores: list[DocumentScore], min_row_f1: float | None, min_header_accuracy: float | None
 ) -> list[str]:
+    from dualread.evaluate.scores import summarize
+
     summary = summarize(scores)
     failures = []
     if min_row_f1 is not None and summary.rows.f1 < min_row_f1:
@@ -84,6 +87,10 @@ def eval_command(
 ) -> None:
     """Measure accuracy against ground truth: header fields, transaction rows (precision, recall,
     F1), the statements' arithmetic, passes per document and time per page."""
+    # Imported here so that --help and --version stay fast: evaluation pulls in every engine.
+    from dualread.evaluate import TruthError, evaluate, find_cases
+    from dualread.evaluate.report import print_tables, report_json, report_markdown
+
     reporter = Reporter(quiet=quiet)
     try:
         settings = settings_from_options(

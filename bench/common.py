@@ -1,0 +1,240 @@
+"""What every benchmark shares: the machine it ran on, repeated timings and their medians, ratios
+measured side by side, targets, the command line, and the atomic JSON result file.
+
+A result file ``bench/results/<name>.json`` holds::
+
+    benchmark, command, quick, machine, started_at, wall_s,
+    parameters  -- what was measured, and how often
+    results     -- the measurements: medians (with min, max and every sample)
+    ratios      -- ratios of variants timed in the same run, round by round
+    targets     -- [{name, value, limit, unit, ok}] the issue's targets, checked
+    headline    -- [{metric, value, target, ok}] the rows for the README table
+
+The machines these run on are shared and noisy, so variants are timed interleaved (A B A B ...)
+and compared by the median of the per-round ratios: a burst of load hits both sides of a round
+alike and cancels out of the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from dualread.outputs.atomic import write_atomic
+from fixtures.generator.corpus import Case, build_case
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
+QUICK_RESULTS_DIR = RESULTS_DIR / "tmp"  # git-ignored: quick runs never overwrite real results
+CORPUS_DIR = ROOT / "fixtures" / "corpus"
+GENERATED_DIR = QUICK_RESULTS_DIR / "statements"  # generated inputs, git-ignored
+# The fixtures generator's debit/credit layout prints 41 rows on page 1 and 51 on later pages;
+# the last page also holds the closing summary, so it gets fewer.
+FIRST_PAGE_ROWS, PAGE_ROWS, LAST_PAGE_ROWS = 41, 51, 45
+
+
+def _cpu_model() -> str:
+    """The CPU's marketing name from /proc/cpuinfo (platform.processor() is often empty)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            # --no-optional-locks: never take .git/index.lock, others may be committing.
+            ["git", "--no-optional-locks", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip()
+
+
+def machine_description() -> dict[str, Any]:
+    """CPU, cores (all and usable), RAM, load, Python, OS and the code's git commit."""
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "cpu": _cpu_model(),
+        "logical_cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "os": platform.platform(),
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": None if status is None else bool(status),
+    }
+
+
+def summarize(samples: Sequence[float], digits: int = 6) -> dict[str, Any]:
+    """Median, min and max of ``samples``, and the samples themselves, rounded to ``digits``."""
+    if not samples:
+        raise ValueError("no samples to summarise")
+    return {
+        "median": round(statistics.median(samples), digits),
+        "min": round(min(samples), digits),
+        "max": round(max(samples), digits),
+        "n": len(samples),
+        "samples": [round(s, digits) for s in samples],
+    }
+
+
+def timed(function: Callable[[], object]) -> float:
+    """Seconds one call of ``function`` takes."""
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def interleaved(
+    variants: Mapping[str, Callable[[], object]], rounds: int, warmup: int = 1
+) -> dict[str, list[float]]:
+    """Time every variant once per round, in turn, ``rounds`` times after ``warmup`` rounds.
+
+    Returns the seconds per variant, one per round, in round order, ready for
+    :func:`paired_ratio`.
+    """
+    seconds: dict[str, list[float]] = {name: [] for name in variants}
+    for round_number in range(warmup + rounds):
+        for name, function in variants.items():
+            elapsed = timed(function)
+            if round_number >= warmup:
+                seconds[name].append(elapsed)
+    return seconds
+
+
+def paired_ratio(numerator: Sequence[float], denominator: Sequence[float]) -> dict[str, Any]:
+    """Median (and range) of the per-round ratios of two series timed in the same rounds."""
+    if len(numerator) != len(denominator):
+        raise ValueError("paired series must have one value per round each")
+    return summarize([a / b for a, b in zip(numerator, denominator, strict=True) if b > 0], 4)
+
+
+def target(
+    name: str, value: float, limit: float, unit: str, *, at_most: bool = True
+) -> dict[str, Any]:
+    """One of the issue's targets, checked: ``value <= limit`` (or ``>=`` when not at_most)."""
+    ok = value <= limit if at_most else value >= limit
+    return {
+        "name": name,
+        "value": round(value, 6),
+        "limit": round(limit, 6),
+        "unit": unit,
+        "comparison": "at most" if at_most else "at least",
+        "ok": ok,
+    }
+
+
+def headline(metric: str, value: str, target_text: str, ok: bool | None) -> dict[str, Any]:
+    """One row of the README's Performance table."""
+    return {"metric": metric, "value": value, "target": target_text, "ok": ok}
+
+
+QUICK_OPTION, OUTPUT_OPTION = "--quick", "--output"
+
+
+def base_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The options every benchmark takes: ``--quick`` (a tiny smoke run) and ``--output``."""
+    parser = argparse.ArgumentParser(description=(doc or "").strip().splitlines()[0])
+    parser.add_argument(
+        QUICK_OPTION, action="store_true", help="a tiny run that checks the benchmark works"
+    )
+    parser.add_argument(
+        OUTPUT_OPTION,
+        type=Path,
+        default=None,
+        help="result file (default: bench/results/NAME.json)",
+    )
+    return parser
+
+
+def result_path(name: str, output: Path | None, quick: bool) -> Path:
+    if output is not None:
+        return output
+    return (QUICK_RESULTS_DIR if quick else RESULTS_DIR) / f"{name}.json"
+
+
+class Run:
+    """One benchmark run: collects the parts of the result file and writes it at the end."""
+
+    def __init__(self, name: str, args: argparse.Namespace) -> None:
+        self.name = name
+        self.quick: bool = bool(args.quick)
+        self.path = result_path(name, args.output, self.quick)
+        self.started = time.perf_counter()
+        self.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self.machine = machine_description()
+        argv = ["uv", "run", "--frozen", "python", "-m", f"bench.{name}", *sys.argv[1:]]
+        self.command = shlex.join(argv)
+
+    def write(
+        self,
+        *,
+        parameters: Mapping[str, Any],
+        results: Mapping[str, Any],
+        ratios: Mapping[str, Any],
+        targets: Sequence[Mapping[str, Any]],
+        headlines: Sequence[Mapping[str, Any]],
+        notes: Sequence[str] = (),
+    ) -> Path:
+        """Write the result file atomically (a half-written result is never read back)."""
+        payload = {
+            "benchmark": self.name,
+            "command": self.command,
+            "quick": self.quick,
+            "machine": self.machine,
+            "started_at": self.started_at,
+            "wall_s": round(time.perf_counter() - self.started, 1),
+            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+            "parameters": dict(parameters),
+            "results": dict(results),
+            "ratios": dict(ratios),
+            "targets": list(targets),
+            "headline": list(headlines),
+            "notes": list(notes),
+        }
+        write_atomic(self.path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return self.path
+
+
+def generated_statement(pages: int) -> Path:
+    """A synthetic digital statement of exactly ``pages`` pages, made by the fixtures generator
+    (fixed seed, so byte-identical on every run) with its ``.truth.json`` beside it; cached in
+    the git-ignored ``bench/results/tmp/statements/``."""
+    name = f"generated-{pages}p"
+    path = GENERATED_DIR / f"{name}.pdf"
+    if path.exists() and path.with_suffix(".truth.json").exists():
+        return path
+    rows = 30 if pages == 1 else FIRST_PAGE_ROWS + PAGE_ROWS * (pages - 2) + LAST_PAGE_ROWS
+    for _ in range(4):
+        built = build_case(Case(name, "debit_credit", "en-GB", "digital", rows))
+        made = int(built.entry["pages"])
+        if made == pages:
+            for file_name, content in built.files.items():
+                write_atomic(GENERATED_DIR / file_name, content)
+            return path
+        rows += (pages - made) * PAGE_ROWS
+    raise RuntimeError(f"the generator made {made} pages, not {pages}, from {rows} rows")

@@ -1,0 +1,443 @@
+"""Transaction-table headers: which line is one, and where each column sits.
+
+A header line is recognised by its words, not by its position: column titles in English, German,
+Russian, Dutch and French (plus the bilingual Chinese ones seen on Hong Kong statements) map to
+roles. Titles are matched as phrases over the line's words, longest first, because adjacent titles
+often sit closer together than the words inside one title ("Chèques et débits ($) Dépôts et
+crédits ($)"). Each column keeps the horizontal span of its title; data words are assigned to the
+column whose span they overlap most, else to the nearest one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from dualread.stages.embedded.layout import Line
+from dualread.stages.embedded.words import Word
+
+Role = Literal[
+    "date",
+    "posting_date",
+    "value_date",
+    "description",
+    "counterparty",
+    "reference",
+    "amount",
+    "debit",
+    "credit",
+    "balance",
+]
+MONEY_ROLES: frozenset[Role] = frozenset({"amount", "debit", "credit"})
+NUMERIC_ROLES: frozenset[Role] = MONEY_ROLES | {"balance"}
+TEXT_ROLES: frozenset[Role] = frozenset({"description", "counterparty", "reference"})
+DATE_ROLES: frozenset[Role] = frozenset({"date", "posting_date", "value_date"})
+
+_VOCABULARY: dict[Role, tuple[str, ...]] = {
+    "date": (
+        "date",
+        "datum",
+        "дата",
+        "日期",
+        "trans date",
+        "transaction date",
+        "txn date",
+        "booking date",
+        "buchung",
+        "buchungstag",
+        "buchungsdatum",
+        "bu-tag",
+        "date operation",
+        "date d'operation",
+        "date de l'operation",
+        "boekdatum",
+        "transactiedatum",
+        "дата операции",
+        "дата проводки",
+    ),
+    "posting_date": ("post date", "posting date", "date posted", "date comptable"),
+    "value_date": (
+        "value date",
+        "value",
+        "val.",
+        "valuta",
+        "valutadatum",
+        "wert",
+        "wertstellung",
+        "date valeur",
+        "date de valeur",
+        "valeur",
+        "interest date",
+        "rentedatum",
+        "дата валют.",
+        "дата валют",
+        "дата валютирования",
+    ),
+    "description": (
+        "description",
+        "details",
+        "transaction details",
+        "transaction description",
+        "particulars",
+        "narrative",
+        "narration",
+        "merchant",
+        "merchant name",
+        "text",
+        "booking text",
+        "buchungstext",
+        "verwendungszweck",
+        "vorgang",
+        "buchungsinformation",
+        "buchungsinformationen",
+        "beschreibung",
+        "erlauterung",
+        "omschrijving",
+        "mededeling",
+        "mededelingen",
+        "detail",
+        "libelle",
+        "operation",
+        "operations",
+        "nature de l'operation",
+        "описание",
+        "описание операции",
+        "назначение платежа",
+        "содержание операции",
+        "детали операции",
+        "進支詳情",
+    ),
+    "counterparty": (
+        "counterparty",
+        "payee",
+        "payer",
+        "beneficiary",
+        "tegenpartij",
+        "tegenrekening",
+        "naam tegenpartij",
+        "empfanger",
+        "auftraggeber",
+        "zahlungsempfanger",
+        "auftraggeber/empfanger",
+        "contrepartie",
+        "beneficiaire",
+        "контрагент",
+        "получатель",
+        "плательщик",
+    ),
+    "reference": (
+        "reference",
+        "ref",
+        "ref.",
+        "referenz",
+        "kenmerk",
+        "номер документа",
+        "№ документа",
+        "cheque no",
+        "check no",
+        "cheque number",
+        "check number",
+    ),
+    "debit": (
+        "debit",
+        "debits",
+        "debet",
+        "withdrawal",
+        "withdrawals",
+        "paid out",
+        "money out",
+        "soll",
+        "belastung",
+        "ausgang",
+        "ausgange",
+        "af",
+        "cheques et debits",
+        "retrait",
+        "retraits",
+        "расход",
+        "списание",
+        "дебет",
+        "提取",
+    ),
+    "credit": (
+        "credit",
+        "credits",
+        "deposit",
+        "deposits",
+        "paid in",
+        "money in",
+        "haben",
+        "gutschrift",
+        "eingang",
+        "eingange",
+        "bij",
+        "depot",
+        "depots",
+        "depots et credits",
+        "versement",
+        "versements",
+        "приход",
+        "зачисление",
+        "поступление",
+        "кредит",
+        "存入",
+    ),
+    "amount": (
+        "amount",
+        "transaction amount",
+        "betrag",
+        "umsatz",
+        "bedrag",
+        "montant",
+        "сумма",
+        "сумма операции",
+    ),
+    "balance": (
+        "balance",
+        "running balance",
+        "saldo",
+        "kontostand",
+        "solde",
+        "остаток",
+        "結餘",
+    ),
+}
+# Words that may sit inside or between column titles without being titles themselves.
+_FILLER = frozenset(
+    {"", "or", "and", "et", "und", "en", "of", "и", "или", "/", "-", "+", "$", "€", "£", "¥", "₽"}
+    | {"eur", "usd", "gbp", "chf", "rub", "cad", "sgd", "hkd", "name", "no", "no.", "nr", "nr."}
+)
+MIN_TITLE_SHARE = 0.7  # of a header line's words that must be titles or filler
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Casefold, strip diacritics and surrounding punctuation: 'Débits ($)' -> 'debits ($)'."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=65536)
+def _fold_token(text: str) -> str:
+    token = fold(text).strip(":;,*()[]")
+    return re.sub(r"^\((.*)\)$", r"\1", token)
+
+
+_PHRASES: dict[tuple[str, ...], Role] = {
+    tuple(_fold_token(part) for part in phrase.split()): role
+    for role, phrases in _VOCABULARY.items()
+    for phrase in phrases
+}
+_LONGEST_PHRASE = max(len(p) for p in _PHRASES)
+_TITLE_WORDS = frozenset(token for phrase in _PHRASES for token in phrase)
+
+
+@dataclass(frozen=True)
+class Column:
+    role: Role
+    x0: float
+    x1: float
+
+    def distance(self, word: Word) -> float:
+        """0 when the word overlaps the title span, else the horizontal gap."""
+        return max(self.x0 - word.x1, word.x0 - self.x1, 0.0)
+
+    def overlap(self, word: Word) -> float:
+        return min(self.x1, word.x1) - max(self.x0, word.x0)
+
+
+@dataclass(frozen=True)
+class TableHeader:
+    columns: tuple[Column, ...]
+
+    def has(self, role: Role) -> bool:
+        return any(c.role == role for c in self.columns)
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(c.role for c in self.columns)
+
+
+@dataclass(frozen=True)
+class _Token:
+    """A header word, or one part of a word written 'Vorgang/Buchungsinformation'."""
+
+    key: str
+    x0: float
+    x1: float
+
+
+def _tokens(words: Iterable[Word]) -> list[_Token]:
+    tokens = []
+    for word in words:
+        parts = [p for p in re.split(r"(?<=\w)/(?=\w)", word.text) if p]
+        width = (word.x1 - word.x0) / max(1, len(word.text))
+        offset = 0
+        for part in parts:
+            start = word.text.index(part, offset)
+            offset = start + len(part)
+            tokens.append(
+                _Token(_fold_token(part), word.x0 + start * width, word.x0 + offset * width)
+            )
+    return tokens
+
+
+def _match_titles(tokens: Sequence[_Token]) -> tuple[list[Column], int]:
+    """Longest-first phrase matches over the tokens; returns them and how many tokens they or
+    filler words cover."""
+    matches: list[Column] = []
+    covered = 0
+    index = 0
+    while index < len(tokens):
+        for length in range(min(_LONGEST_PHRASE, len(tokens) - index), 0, -1):
+            key = tuple(t.key for t in tokens[index : index + length])
+            role = _PHRASES.get(key)
+            if role is not None:
+                span = tokens[index : index + length]
+                matches.append(Column(role, span[0].x0, span[-1].x1))
+                covered += length
+                index += length
+                break
+        else:
+            covered += tokens[index].key in _FILLER or not re.search(r"\w", tokens[index].key)
+            index += 1
+    return matches, covered
+
+
+def _merge_same_role(matches: list[Column], gap_limit: float) -> list[Column]:
+    """'Merchant Name or Transaction Description': adjacent titles of one role are one column."""
+    merged: list[Column] = []
+    for column in sorted(matches, key=lambda c: c.x0):
+        previous = merged[-1] if merged else None
+        if previous and previous.role == column.role and column.x0 - previous.x1 <= gap_limit:
+            merged[-1] = Column(column.role, previous.x0, column.x1)
+        else:
+            merged.append(column)
+    return merged
+
+
+def _resolve_dates(columns: list[Column]) -> list[Column]:
+    """Several date columns: the transaction date is 'date', others become the value date.
+
+    A posting date is the booking date when no transaction date is printed (Postbank's
+    'Buchung'), and the value date beside one (a card's 'Post Date' next to 'Trans Date').
+    """
+    has_date = any(c.role == "date" for c in columns)
+    resolved: list[Column] = []
+    seen_date = False
+    for column in columns:
+        role = column.role
+        if role == "posting_date":
+            role = "value_date" if has_date else "date"
+        if role == "date":
+            role = "value_date" if seen_date else "date"
+            seen_date = True
+        resolved.append(Column(role, column.x0, column.x1))
+    return resolved
+
+
+def match_header(line: Line) -> TableHeader | None:
+    """The table header this line is, or None.
+
+    It must name a money column (amount, debit or credit) and a date or description column, and
+    nearly all its words must be column titles: prose that mentions 'balance' and 'date' is not
+    a header.
+    """
+    if len(line.words) > 24 or sum(_fold_token(w.text) in _TITLE_WORDS for w in line.words) < 2:
+        return None  # the quick test that rejects nearly every line
+    tokens = _tokens(line.words)
+    if not tokens:
+        return None
+    matches, covered = _match_titles(tokens)
+    if covered < MIN_TITLE_SHARE * len(tokens):
+        return None
+    height = max(line.bottom - line.top, 1.0)
+    columns = _resolve_dates(_merge_same_role(matches, 1.5 * height))
+    roles = {c.role for c in columns}
+    if not roles & MONEY_ROLES or not roles & {"date", "description"} or len(columns) < 2:
+        return None
+    # Roles must not repeat (two "amount" columns would be ambiguous): keep the first of each.
+    unique: list[Column] = []
+    for column in columns:
+        if all(c.role != column.role for c in unique):
+            unique.append(column)
+    return TableHeader(tuple(_widen_with_fillers(unique, line.words)))
+
+
+def _widen_with_fillers(columns: list[Column], words: Sequence[Word]) -> list[Column]:
+    """Let '($)', '(-)' and the like that follow a title widen that title's span."""
+    widened = list(columns)
+    for word in words:
+        if any(c.overlap(word) > 0 for c in widened):
+            continue
+        nearest = min(range(len(widened)), key=lambda i: widened[i].distance(word))
+        column = widened[nearest]
+        widened[nearest] = Column(column.role, min(column.x0, word.x0), max(column.x1, word.x1))
+    return widened
+
+
+_NUMBERISH = re.compile(r"^[-+(]?[\d.,'\u00a0 ]*\d[)\-+]?$|^[-+$€£¥₽]$")
+_GROUP_HEAD = re.compile(r"^[-+(]?\d{1,3}$|^[-+]$")
+_GROUP_TAIL = re.compile(r"^\d{3}(?:[.,]\d+)?[)\-+]?$|^\d+(?:[.,]\d+)?[)\-+]?$")
+
+
+def _joins_number(left: Word, right: Word) -> bool:
+    """'10' '662,91' or '-' '580,06': one amount printed as two words (space-grouped, signed)."""
+    gap = right.x0 - left.x1
+    if gap > 0.8 * max(left.height, right.height) or gap < -0.5:
+        return False
+    if left.text in ("-", "+"):
+        return bool(re.match(r"^\d", right.text))
+    return bool(_GROUP_HEAD.match(left.text) and re.match(r"^\d{3}(?:[.,]\d{1,2})?$", right.text))
+
+
+def merge_number_parts(words: Sequence[Word]) -> list[Word]:
+    """Join the words of amounts printed with spaces inside them, so each lands in one column."""
+    merged: list[Word] = []
+    for word in sorted(words, key=lambda w: w.x0):
+        if merged and _joins_number(merged[-1], word):
+            left = merged[-1]
+            merged[-1] = Word(
+                f"{left.text} {word.text}",
+                left.x0,
+                min(left.top, word.top),
+                word.x1,
+                max(left.bottom, word.bottom),
+            )
+        else:
+            merged.append(word)
+    return merged
+
+
+def column_for(word: Word, header: TableHeader) -> Column:
+    """The column a data word belongs to.
+
+    A word overlapping a title span belongs to the column it overlaps most; words that are not
+    numbers never go to a numeric column. A word in the gap after a left-aligned title (text
+    and dates run rightwards from their title) belongs to it, unless it is a number and a
+    right-aligned numeric title (amounts run leftwards) is nearer on the right.
+    """
+    numberish = bool(_NUMBERISH.match(word.text))
+    candidates = [c for c in header.columns if numberish or c.role not in NUMERIC_ROLES]
+    candidates = candidates or list(header.columns)
+    best = max(candidates, key=lambda c: c.overlap(word))
+    if best.overlap(word) > 0:
+        return best
+    left = max((c for c in candidates if c.x1 <= word.x0), key=lambda c: c.x1, default=None)
+    right = min((c for c in candidates if c.x0 >= word.x1), key=lambda c: c.x0, default=None)
+    right_is_text = right is None or right.role not in NUMERIC_ROLES
+    if left is not None and left.role not in NUMERIC_ROLES and (right_is_text or not numberish):
+        return left
+    return min(candidates, key=lambda c: c.distance(word))
+
+
+def split_by_column(words: Sequence[Word], header: TableHeader) -> dict[Role, list[Word]]:
+    """A line's words grouped by the column they fall in, each group left to right."""
+    cells: dict[Role, list[Word]] = {}
+    for word in merge_number_parts(words):
+        cells.setdefault(column_for(word, header).role, []).append(word)
+    return cells

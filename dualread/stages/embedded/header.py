@@ -1,0 +1,497 @@
+"""Header fields of a statement, found by labels and patterns in the lines outside the table.
+
+Labels come in the five languages the table reader knows. A value sits either to the right of its
+label on the same line ("IBAN: DE31 ...") or right below it, under the label (Postbank's "Alter
+Kontostand" box). IBANs are accepted only with a valid mod-97 checksum; amounts and dates go
+through the shared normalisers in :mod:`dualread.consensus.normalize`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from functools import lru_cache
+from typing import Literal
+
+from dualread.consensus.normalize import normalize_iban
+from dualread.stages.embedded.columns import fold
+from dualread.stages.embedded.layout import Line
+from dualread.stages.embedded.numbers import NumberFormat, find_dates, parse_money
+from dualread.stages.embedded.words import Word
+
+BalanceKind = Literal["opening", "closing"]
+
+
+def _fold_labels(labels: Sequence[str]) -> tuple[str, ...]:
+    """Labels in the folded form line words are compared in."""
+    return tuple(" ".join(fold(label).split()) for label in labels)
+
+
+MAX_PERIOD_LINE_WORDS = 16  # a date range in a longer line is prose, not the period
+
+_OPENING_LABELS = _fold_labels(
+    (
+        "opening balance",
+        "beginning balance",
+        "previous balance",
+        "balance brought forward",
+        "start balance",
+        "alter kontostand",
+        "alter saldo",
+        "anfangssaldo",
+        "saldo vorher",
+        "vorheriger saldo",
+        "kontostand alt",
+        "solde d'ouverture",
+        "solde precedent",
+        "ancien solde",
+        "solde initial",
+        "solde au debut",
+        "beginsaldo",
+        "vorig saldo",
+        "oud saldo",
+        "saldo van vorige pagina",
+        "входящий остаток",
+        "остаток на начало",
+        "задолженность на начало",
+    )
+)
+_CLOSING_LABELS = _fold_labels(
+    (
+        "closing balance",
+        "ending balance",
+        "new balance",
+        "balance carried forward",
+        "end balance",
+        "neuer kontostand",
+        "neuer saldo",
+        "endsaldo",
+        "kontostand neu",
+        "solde de fermeture",
+        "nouveau solde",
+        "solde final",
+        "solde a la fin",
+        "eindsaldo",
+        "nieuw saldo",
+        "saldo naar volgende pagina",
+        "исходящий остаток",
+        "остаток на конец",
+        "задолженность на конец",
+    )
+)
+# "Balance as of 01.10.2025": opening or closing depending on where the date falls.
+_BALANCE_AS_OF = _fold_labels(
+    ("balance as of", "balance as at", "saldo per", "kontostand am", "solde au")
+)
+_HOLDER_LABELS = _fold_labels(
+    (
+        "account holder",
+        "account name",
+        "customer name",
+        "kontoinhaber",
+        "inhaber",
+        "titulaire du compte",
+        "titulaire",
+        "rekeninghouder",
+        "tenaamstelling",
+        "владелец счета",
+        "владелец",
+        "клиент",
+    )
+)
+_ACCOUNT_LABELS = _fold_labels(
+    (
+        "account number",
+        "account no",
+        "card number",
+        "kontonummer",
+        "konto-nr",
+        "konto nr",
+        "kartennummer",
+        "numero de compte",
+        "numero de carte",
+        "n° de compte",
+        "rekeningnummer",
+        "kaartnummer",
+        "номер счета",
+        "номер карты",
+        "счет №",
+    )
+)
+_BIC_LABELS = ("bic", "swift", "bic (swift)", "swift/bic", "bic/swift", "swift code")
+_CURRENCY_LABELS = _fold_labels(
+    (
+        "currency",
+        "all amounts in",
+        "amounts in",
+        "wahrung",
+        "betrage in",
+        "devise",
+        "montants en",
+        "bedragen in",
+        "valuta",
+        "валюта счета",
+        "валюта",
+    )
+)
+_PERIOD_LABELS = _fold_labels(
+    (
+        "statement period",
+        "period",
+        "zeitraum",
+        "periode",
+        "periode du",
+        "период",
+        "vom",
+        "from",
+        "du",
+        "van",
+    )
+)
+_CARD_MARKERS = _fold_labels(
+    (
+        "credit card",
+        "card statement",
+        "minimum payment",
+        "kreditkarte",
+        "releve de carte",
+        "creditcard",
+        "кредитной карте",
+        "кредитная карта",
+    )
+)
+_STATEMENT_TITLES = _fold_labels(
+    (
+        "statement",
+        "kontoauszug",
+        "releve",
+        "afschrift",
+        "выписка",
+        "abrechnung",
+        "rekeningoverzicht",
+    )
+)
+_CURRENCY_SYMBOLS = {"€": "EUR", "£": "GBP", "₽": "RUB", "руб": "RUB", "zł": "PLN", "₹": "INR"}
+# ISO 4217 codes that statements commonly print; a bare three-letter word elsewhere is not one.
+_ISO_CURRENCIES = frozenset(
+    [
+        "EUR",
+        "USD",
+        "GBP",
+        "CHF",
+        "SGD",
+        "HKD",
+        "CAD",
+        "AUD",
+        "NZD",
+        "RUB",
+        "PLN",
+        "CZK",
+        "SEK",
+        "NOK",
+        "DKK",
+        "JPY",
+        "CNY",
+        "INR",
+        "HUF",
+        "RON",
+        "BGN",
+        "TRY",
+        "ZAR",
+        "MXN",
+        "BRL",
+        "AED",
+        "SAR",
+        "ILS",
+        "KZT",
+        "UAH",
+        "BYN",
+    ]
+)
+_PERIOD_JOINER = re.compile(
+    r"\d\s*(?:-|–|—|to|bis|au|t/m|tot|по|until|through)\s*\S*\d", re.IGNORECASE
+)
+_CENTS = re.compile(r"\d[.,]\d{2}(?!\d)")
+_BIC_SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
+_IBAN_START = re.compile(r"^[A-Z]{2}[0-9]{2}")
+
+
+@dataclass(frozen=True)
+class HeaderFields:
+    bank_name: str | None = None
+    account_holder: str | None = None
+    account_number: str | None = None
+    iban: str | None = None
+    bic: str | None = None
+    currency: str | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    opening_balance: Decimal | None = None
+    closing_balance: Decimal | None = None
+    card_statement: bool = False
+
+
+def _folded_words(line: Line) -> list[str]:
+    return [fold(w.text).strip(":;,") for w in line.words]
+
+
+def _find_label(line: Line, labels: Sequence[str]) -> tuple[int, int] | None:
+    """(first word index, word count) of the longest label found in the line."""
+    words = _folded_words(line)
+    best: tuple[int, int] | None = None
+    for label in labels:
+        parts = label.split()
+        for start in range(len(words) - len(parts) + 1):
+            if words[start : start + len(parts)] == parts and (
+                best is None or len(parts) > best[1]
+            ):
+                best = (start, len(parts))
+    return best
+
+
+@lru_cache(maxsize=4096)
+def balance_label_kind(text: str) -> BalanceKind | None:
+    """Whether a table row's text is an opening or closing balance label (not a booking)."""
+    folded = " ".join(fold(text).replace(":", " ").split())
+    for labels, kind in ((_OPENING_LABELS, "opening"), (_CLOSING_LABELS, "closing")):
+        if any(folded == label or folded.startswith(label + " ") for label in labels):
+            return kind  # type: ignore[return-value]
+    return None
+
+
+def _words_after(line: Line, start: int, count: int, *, stop_at_gap: bool = True) -> list[Word]:
+    """The words right of a label; text values stop at a wide gap (the next box or column),
+    amounts do not (summary boxes print them far right)."""
+    words = list(line.words[start + count :])
+    height = max(line.bottom - line.top, 1.0)
+    kept: list[Word] = []
+    previous = line.words[start + count - 1]
+    for word in words:
+        if stop_at_gap and word.x0 - previous.x1 > 6 * height:
+            break
+        kept.append(word)
+        previous = word
+    return kept
+
+
+def _words_below(lines: Sequence[Line], index: int, start: int, count: int) -> list[Word]:
+    """The words under a label on the next line, from the label's left edge rightwards."""
+    line = lines[index]
+    label_x0 = line.words[start].x0
+    label_right = line.words[start + count - 1].x1
+    next_label = next((w.x0 for w in line.words[start + count :] if w.x0 > label_right + 8), None)
+    height = max(line.bottom - line.top, 1.0)
+    for below in lines[index + 1 : index + 3]:
+        if below.center_y - line.center_y > 2.2 * height:
+            break
+        chosen = [
+            w
+            for w in below.words
+            if w.x1 > label_x0 - 2 and (next_label is None or w.x0 < next_label - 2)
+        ]
+        if chosen:
+            return chosen
+    return []
+
+
+def _trailing_money(words: Sequence[Word], numbers: NumberFormat) -> Decimal | None:
+    """The longest run of words at the end that reads as one amount with cents ('10 750,00 $').
+
+    Cents are required: a balance is printed with them, a year or a count ('2025', '6') is not.
+    """
+    best: Decimal | None = None
+    for size in range(1, min(5, len(words)) + 1):
+        text = " ".join(w.text for w in words[-size:])
+        value = parse_money(text, numbers) if _CENTS.search(text) else None
+        if value is not None:
+            best = value
+    return best
+
+
+def _iban_in(line: Line) -> str | None:
+    """A valid IBAN printed in the line, in groups of four or in one piece."""
+    words = [w.text.strip(":,;") for w in line.words]
+    for start, word in enumerate(words):
+        if not _IBAN_START.match(word.upper()):
+            continue
+        found = None
+        for end in range(start + 1, min(len(words), start + 10) + 1):
+            candidate = normalize_iban("".join(words[start:end]))
+            if candidate is not None:
+                found = candidate
+        if found:
+            return found
+    return None
+
+
+def _text_value(
+    line: Line, start: int, count: int, lines: Sequence[Line], index: int
+) -> str | None:
+    words = _words_after(line, start, count) or _words_below(lines, index, start, count)
+    text = " ".join(w.text for w in words).strip(" :")
+    return text or None
+
+
+def _balance_as_of(line: Line, numbers: NumberFormat) -> tuple[dt.date, Decimal] | None:
+    found = _find_label(line, _BALANCE_AS_OF)
+    if found is None:
+        return None
+    after = list(line.words[found[0] + found[1] :])
+    dates = find_dates(" ".join(w.text for w in after), numbers)
+    value = _trailing_money(after, numbers)
+    if not dates or value is None:
+        return None
+    return dates[0], value
+
+
+def find_period(lines: Sequence[Line], numbers: NumberFormat) -> tuple[dt.date, dt.date] | None:
+    """Two dates on one line joined by 'to'/'bis'/'au'/'-': labelled lines first."""
+    candidates = []
+    for line in lines:
+        dates = find_dates(line.text, numbers)
+        if len(dates) == 2 and dates[0] <= dates[1]:
+            labelled = _find_label(line, _PERIOD_LABELS) is not None
+            if len(line.words) <= MAX_PERIOD_LINE_WORDS and (
+                labelled or _PERIOD_JOINER.search(line.text)
+            ):
+                candidates.append((not labelled, dates[0], dates[1]))
+    if not candidates:
+        return None
+    _, start, end = min(candidates, key=lambda c: c[0])
+    return start, end
+
+
+def _currency(lines: Sequence[Line]) -> str | None:
+    for line in lines:
+        found = _find_label(line, _CURRENCY_LABELS)
+        if found is None:
+            continue
+        for word in line.words[found[0] + found[1] :]:
+            code = word.text.strip(":.,()").upper()
+            if code in _ISO_CURRENCIES:
+                return code
+    codes = Counter(
+        w.text.strip(":.,()")
+        for line in lines
+        for w in line.words
+        if w.text.strip(":.,()") in _ISO_CURRENCIES
+    )
+    if codes:
+        return codes.most_common(1)[0][0]
+    symbols = Counter(
+        code
+        for line in lines
+        for w in line.words
+        for s, code in _CURRENCY_SYMBOLS.items()
+        if s in w.text.casefold()
+    )
+    return symbols.most_common(1)[0][0] if symbols else None
+
+
+def _bank_name(first_page: Sequence[Line], page_height: float) -> str | None:
+    """The first run of large print near the top of page one that is not the document's title.
+
+    Banks print their name larger than anything else but the title; with no large print there
+    is no name to trust.
+    """
+    large = 1.2 * _typical_height(first_page)
+    for line in first_page:
+        if line.top >= page_height * 0.2:
+            continue
+        runs: list[list[Word]] = []
+        for word in line.words:
+            if word.height < large:
+                continue
+            if runs and word.x0 - runs[-1][-1].x1 <= 1.5 * word.height:
+                runs[-1].append(word)
+            else:
+                runs.append([word])
+        for run in runs:
+            text = " ".join(w.text for w in run)
+            if not any(title in fold(text) for title in _STATEMENT_TITLES) and re.search(
+                r"[^\W\d_]{2}", text
+            ):
+                return text
+    return None
+
+
+def _typical_height(lines: Sequence[Line]) -> float:
+    heights = sorted(w.height for line in lines for w in line.words)
+    return heights[len(heights) // 2] if heights else 1.0
+
+
+def read_header(
+    pages: Sequence[Sequence[Line]], page_height: float, numbers: NumberFormat
+) -> HeaderFields:
+    """Header fields from the non-table lines of a statement (or of one account section)."""
+    lines = [line for page in pages for line in page]
+    fields = HeaderFields()
+    as_of: list[tuple[dt.date, Decimal]] = []
+    for page in pages:
+        for index, line in enumerate(page):
+            fields = _read_line(fields, page, index, numbers)
+            found = _balance_as_of(line, numbers)
+            if found:
+                as_of.append(found)
+    period = find_period(lines, numbers)
+    if period:
+        fields = replace(fields, period_start=period[0], period_end=period[1])
+    if as_of:
+        as_of.sort()
+        if fields.opening_balance is None and len(as_of) >= 2:
+            fields = replace(fields, opening_balance=as_of[0][1])
+        if fields.closing_balance is None:
+            fields = replace(fields, closing_balance=as_of[-1][1])
+    card = any(marker in fold(line.text) for line in lines for marker in _CARD_MARKERS)
+    return replace(
+        fields,
+        currency=_currency(lines),
+        bank_name=_bank_name(next((p for p in pages if p), []), page_height),
+        card_statement=card,
+    )
+
+
+def _read_line(
+    fields: HeaderFields, page: Sequence[Line], index: int, numbers: NumberFormat
+) -> HeaderFields:
+    """Fill whichever still-empty fields this line labels."""
+    line = page[index]
+    if fields.iban is None and (iban := _iban_in(line)):
+        fields = replace(fields, iban=iban)
+    if fields.bic is None and (found := _find_label(line, _BIC_LABELS)):
+        value_words = _words_after(line, *found) or _words_below(page, index, *found)
+        bic = next((w.text for w in value_words if _BIC_SHAPE.match(w.text)), None)
+        if bic:
+            fields = replace(fields, bic=bic)
+    if fields.account_holder is None and (found := _find_label(line, _HOLDER_LABELS)):
+        fields = replace(fields, account_holder=_text_value(line, *found, page, index))
+    if fields.account_number is None and (found := _find_label(line, _ACCOUNT_LABELS)):
+        value = _text_value(line, *found, page, index)
+        if value and re.search(r"\d", value):
+            fields = replace(fields, account_number=value)
+    if fields.opening_balance is None:
+        fields = replace(
+            fields, opening_balance=_labelled_money(page, index, _OPENING_LABELS, numbers)
+        )
+    if fields.closing_balance is None:
+        fields = replace(
+            fields, closing_balance=_labelled_money(page, index, _CLOSING_LABELS, numbers)
+        )
+    return fields
+
+
+def _labelled_money(
+    page: Sequence[Line], index: int, labels: Sequence[str], numbers: NumberFormat
+) -> Decimal | None:
+    """The amount a label in this line names: right of it, or under it when nothing is right."""
+    found = _find_label(page[index], labels)
+    if found is None:
+        return None
+    after = _words_after(page[index], *found, stop_at_gap=False)
+    if after:
+        return _trailing_money(after, numbers)
+    return _trailing_money(_words_below(page, index, *found), numbers)

@@ -1,0 +1,194 @@
+"""OCR of page images into words with boxes: RapidOCR (default) or the Tesseract CLI.
+
+RapidOCR 3.x runs PP-OCR models through onnxruntime; the detection, recognition and
+orientation models ship inside the wheel, and the engine is pointed at that folder explicitly so
+it never reaches for the network. Tesseract is lighter (1-2 s a page) but misreads digits more
+often; the statement's arithmetic catches most of those.
+
+Boxes come back in image pixels and are converted to PDF points with ``points_per_pixel``, so
+OCR words and text-layer words share one coordinate frame.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+import threading
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from PIL import Image
+
+from dualread.stages.embedded.words import Word
+
+OcrEngine = Literal["rapidocr", "tesseract"]
+OCR_ENGINES: tuple[OcrEngine, ...] = ("rapidocr", "tesseract")
+
+TESSERACT_TIMEOUT_S = 120
+# Tesseract languages worth asking for, when their traineddata is installed.
+TESSERACT_LANGUAGES = ("eng", "deu", "fra", "nld", "rus")
+_RAPIDOCR_LOCK = threading.Lock()  # one onnxruntime session set; it already uses every core
+
+
+class OcrUnavailableError(RuntimeError):
+    """The chosen OCR engine cannot run here; the message says what to install."""
+
+
+@cache
+def _rapidocr() -> Any:
+    try:
+        import rapidocr
+        from rapidocr import RapidOCR
+    except ImportError as error:  # pragma: no cover - a declared dependency
+        raise OcrUnavailableError(f"RapidOCR is not importable ({error})") from None
+    models = Path(rapidocr.__file__).parent / "models"
+    return RapidOCR(
+        params={
+            "Global.log_level": "warning",
+            # Pages are straightened before OCR and statements are never upside-down lines, so
+            # the orientation classifier only costs time.
+            "Global.use_cls": False,
+            "Global.return_word_box": True,
+            # The models bundled in the wheel; with this set RapidOCR never downloads.
+            "Global.model_root_dir": str(models),
+            # Detection at up to 1280 px a side finds 8-point print on an A4 page and costs
+            # half of detection at 2000 px.
+            "Det.limit_type": "max",
+            "Det.limit_side_len": 1280,
+        }
+    )
+
+
+def _quad_slope(points: Any) -> float:
+    """The tilt (dy/dx) of a detected text box's top edge."""
+    array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    dx, dy = array[1] - array[0]
+    return float(dy / dx) if dx > 0 else 0.0
+
+
+def _quad_box(points: Any, scale: float) -> tuple[float, float, float, float]:
+    array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    return (
+        float(array[:, 0].min()) * scale,
+        float(array[:, 1].min()) * scale,
+        float(array[:, 0].max()) * scale,
+        float(array[:, 1].max()) * scale,
+    )
+
+
+def rapidocr_words(image: Image.Image, points_per_pixel: float) -> list[Word]:
+    """Words with boxes from RapidOCR (detection + recognition, word boxes from CTC positions)."""
+    engine = _rapidocr()
+    with _RAPIDOCR_LOCK:
+        result = engine(np.asarray(image.convert("RGB")))
+    if result.txts is None or result.boxes is None:
+        return []
+    words: list[Word] = []
+    word_results = result.word_results if len(result.word_results) == len(result.txts) else None
+    for index, (line_text, line_box) in enumerate(zip(result.txts, result.boxes, strict=True)):
+        pieces = word_results[index] if word_results is not None else ()
+        slope = _quad_slope(line_box)
+        if pieces and all(piece[2] is not None for piece in pieces):
+            for text, _score, box in pieces:
+                if text.strip():
+                    words.append(Word(text.strip(), *_quad_box(box, points_per_pixel), slope))
+        else:
+            words.extend(_split_line(line_text, _quad_box(line_box, points_per_pixel), slope))
+    return words
+
+
+def _split_line(text: str, box: tuple[float, float, float, float], slope: float) -> list[Word]:
+    """A line without word boxes: share its width among the words by character count."""
+    x0, top, x1, bottom = box
+    tokens = text.split()
+    total = len(text) or 1
+    words, offset = [], 0
+    for token in tokens:
+        start = text.index(token, offset)
+        offset = start + len(token)
+        left, right = x0 + (x1 - x0) * start / total, x0 + (x1 - x0) * offset / total
+        words.append(Word(token, left, top, right, bottom, slope))
+    return words
+
+
+def recognize_crops(crops: list[Image.Image]) -> list[str]:
+    """RapidOCR recognition only (no detection) of line images: the text each one shows."""
+    engine = _rapidocr()
+    texts = []
+    with _RAPIDOCR_LOCK:
+        for crop in crops:
+            result = engine(np.asarray(crop.convert("RGB")), use_det=False, use_cls=False)
+            texts.append("".join(result.txts or ()))
+    return texts
+
+
+@cache
+def _tesseract_languages() -> str:
+    binary = shutil.which("tesseract")
+    if binary is None:
+        raise OcrUnavailableError(
+            "the tesseract command is not installed (Debian: apt-get install tesseract-ocr "
+            "tesseract-ocr-eng tesseract-ocr-deu)"
+        )
+    listed = subprocess.run(
+        [binary, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
+    ).stdout.split()
+    chosen = [lang for lang in TESSERACT_LANGUAGES if lang in listed]
+    if not chosen:
+        raise OcrUnavailableError("tesseract has no language data installed (tesseract-ocr-eng)")
+    return "+".join(chosen)
+
+
+def tesseract_words(image: Image.Image, points_per_pixel: float) -> list[Word]:
+    """Words with boxes from ``tesseract --psm 6`` TSV output (one uniform block of text)."""
+    languages = _tesseract_languages()
+    buffer = io.BytesIO()
+    image.convert("L").save(buffer, format="PNG")
+    try:
+        completed = subprocess.run(
+            ["tesseract", "stdin", "stdout", "--psm", "6", "-l", languages, "tsv"],
+            input=buffer.getvalue(),
+            capture_output=True,
+            timeout=TESSERACT_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise OcrUnavailableError(
+            f"tesseract took over {TESSERACT_TIMEOUT_S} s on a page"
+        ) from None
+    if completed.returncode != 0:
+        message = completed.stderr.decode(errors="replace").strip().splitlines()
+        raise OcrUnavailableError(f"tesseract failed: {message[-1] if message else 'no output'}")
+    return parse_tesseract_tsv(completed.stdout.decode("utf-8", errors="replace"), points_per_pixel)
+
+
+def parse_tesseract_tsv(tsv: str, points_per_pixel: float) -> list[Word]:
+    """Word rows (level 5) of Tesseract's TSV output as words in points."""
+    words = []
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        text = (row.get("text") or "").strip()
+        if row.get("level") != "5" or not text or float(row.get("conf") or -1) < 0:
+            continue
+        left, top = float(row["left"]), float(row["top"])
+        width, height = float(row["width"]), float(row["height"])
+        words.append(
+            Word(
+                text,
+                left * points_per_pixel,
+                top * points_per_pixel,
+                (left + width) * points_per_pixel,
+                (top + height) * points_per_pixel,
+            )
+        )
+    return words
+
+
+def ocr_words(image: Image.Image, engine: OcrEngine, points_per_pixel: float) -> list[Word]:
+    """The words on an (upright) page image, by the chosen engine."""
+    if engine == "tesseract":
+        return tesseract_words(image, points_per_pixel)
+    return rapidocr_words(image, points_per_pixel)

@@ -1,0 +1,457 @@
+"""The rule-based statement reader: lines of words in, statements out.
+
+It walks the lines of every page in order. A column-header line opens a table and fixes where
+each column sits; the table stays open across pages until a totals line ends it, so a page
+without a header continues the table above. Inside a table each line is one of:
+
+- a booking line: a date in the date column (or at the start of the description when the
+  statement has no date column) starts a new transaction;
+- a balance line: an opening, closing, brought-forward or carried-forward row, which gives a
+  balance and is never a transaction;
+- a further booking of the same day: an amount with a description but no date, right under a
+  transaction (statements that print each day's date once);
+- a continuation: text only in the description, counterparty or reference columns, close under
+  the transaction it belongs to;
+- anything else (footers, notes, a second header language line): it closes the transaction.
+
+A new header preceded by a different account identifier starts a new account section.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from dualread.consensus.normalize import is_carried_forward, normalize_iban
+from dualread.stages.embedded.columns import (
+    MONEY_ROLES,
+    TEXT_ROLES,
+    Role,
+    TableHeader,
+    fold,
+    match_header,
+    split_by_column,
+)
+from dualread.stages.embedded.header import (
+    HeaderFields,
+    balance_label_kind,
+    find_period,
+    read_header,
+)
+from dualread.stages.embedded.inference import infer_header
+from dualread.stages.embedded.layout import Line
+from dualread.stages.embedded.numbers import (
+    NumberFormat,
+    detect_format,
+    find_dates,
+    parse_day,
+    parse_money,
+)
+from dualread.stages.embedded.words import Word
+from dualread.statement import Statement, Transaction
+
+_TOTAL_WORDS = (
+    "total",
+    "totals",
+    "subtotal",
+    "summe",
+    "gesamt",
+    "zwischensumme",
+    "totaal",
+    "totaux",
+    "sous-total",
+    "итого",
+    "всего",
+)
+_PAYMENT_WORDS = ("payment", "thank you", "zahlung", "paiement", "betaling", "погашение")
+_ACCOUNT_ID = re.compile(r"^[A-Z]{0,4}\d[\d\- ]{6,}\d$")
+# A continuation line sits at most this many word heights below the line before it: the lines of
+# one description are set closer together than one transaction is to the next.
+CONTINUATION_PITCH = 1.6
+
+
+class NoStatementTableError(ValueError):
+    """No transaction table was found on any page."""
+
+
+@dataclass
+class _Row:
+    date: dt.date
+    page: int
+    value_date: dt.date | None = None
+    amount: Decimal | None = None
+    balance: Decimal | None = None
+    texts: dict[Role, list[str]] = field(default_factory=dict)
+    last_center: float = 0.0
+
+    def add_text(self, role: Role, words: Sequence[Word]) -> None:
+        if words:
+            self.texts.setdefault(role, []).append(" ".join(w.text for w in words))
+
+    def text(self, role: Role) -> str | None:
+        parts = self.texts.get(role)
+        return " ".join(parts) if parts else None
+
+
+@dataclass
+class _Section:
+    """One account's table rows plus the lines around them (where its header fields are)."""
+
+    identifiers: set[str]
+    rows: list[_Row] = field(default_factory=list)
+    other_lines: dict[int, list[Line]] = field(default_factory=dict)  # page -> non-table lines
+    table_opening: Decimal | None = None
+    table_closing: Decimal | None = None
+    rows_without_amount: int = 0
+
+
+@dataclass(frozen=True)
+class AccountReading:
+    statement: Statement
+    card_statement: bool
+    rows_without_amount: int
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The first account's statement, plus any further accounts printed in the same file."""
+
+    accounts: tuple[AccountReading, ...]
+    numbers: NumberFormat
+
+    @property
+    def primary(self) -> AccountReading:
+        return self.accounts[0]
+
+
+def _identifiers(lines: Sequence[Line]) -> set[str]:
+    """Account identifiers printed in some lines: valid IBANs and long digit groups."""
+    found: set[str] = set()
+    for line in lines:
+        for word in line.words:
+            token = word.text.strip(":,;()")
+            if _ACCOUNT_ID.match(token) and sum(ch.isdigit() for ch in token) >= 8:
+                found.add(token.replace(" ", ""))
+        compact = line.text.replace(" ", "")
+        for match in re.finditer(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact):
+            iban = normalize_iban(match.group())
+            if iban:
+                found.add(iban)
+    return found
+
+
+def _is_total(line: Line) -> bool:
+    return fold(line.words[0].text).rstrip(":") in _TOTAL_WORDS
+
+
+def _leading_date(words: Sequence[Word], numbers: NumberFormat) -> tuple[dt.date, int] | None:
+    """A date at the start of a description cell ('03 avr. 25 METRO'): the date and its words."""
+    for size in (3, 2, 1):
+        if len(words) > size or (len(words) == size and size > 1):
+            parsed = parse_day(" ".join(w.text for w in words[:size]), numbers)
+            if parsed is not None:
+                return parsed, size
+    return None
+
+
+class _TableReader:
+    """State of the walk over all lines of the document."""
+
+    def __init__(self, numbers: NumberFormat) -> None:
+        self.numbers = numbers
+        self.header: TableHeader | None = None
+        self.sections: list[_Section] = []
+        self.row: _Row | None = None  # the open transaction, which may still get lines
+        self.last_row: _Row | None = None  # the last one kept: a page's first line may continue it
+        self.word_height = 10.0  # typical word height in the table: continuations share it
+        self.seen_header = False  # a header line was read: never guess columns after that
+
+    @property
+    def section(self) -> _Section:
+        return self.sections[-1]
+
+    def close_row(self) -> None:
+        if self.row is None:
+            return
+        if self.row.amount is None:
+            self.section.rows_without_amount += 1
+        else:
+            self.section.rows.append(self.row)
+            self.last_row = self.row
+        self.row = None
+
+    def start_table(self, header: TableHeader, above: Sequence[Line]) -> None:
+        self.close_row()
+        identifiers = _identifiers(above)
+        if not self.sections or (identifiers and identifiers.isdisjoint(self.section.identifiers)):
+            self.sections.append(_Section(identifiers))
+        else:
+            self.section.identifiers |= identifiers
+        self.header = header
+
+    def keep_other(self, page: int, line: Line) -> None:
+        if self.sections:
+            self.section.other_lines.setdefault(page, []).append(line)
+
+    def read_page(self, page: int, lines: Sequence[Line], pre_table: list[Line]) -> None:
+        """Walk one page's lines; ``pre_table`` collects lines before the first table."""
+        above: list[Line] = []
+        first_line = True
+        headers = [match_header(line) for line in lines]
+        # Above a page's own table header is the page header (bank, account), never table rows.
+        first_header = next((i for i, h in enumerate(headers) if h is not None), None)
+        inferred_at: int | None = None
+        inferred: TableHeader | None = None
+        if first_header is not None:
+            self.close_row()
+            self.last_row = None
+            self.seen_header = True
+        elif self.header is None and not self.seen_header:
+            guess = infer_header(lines, self.numbers)
+            if guess is not None:
+                inferred_at, inferred = guess
+        for index, (line, header) in enumerate(zip(lines, headers, strict=True)):
+            if first_header is not None and index < first_header:
+                above.append(line)
+                continue
+            if index == inferred_at and inferred is not None:
+                self.word_height = statistics.median(w.height for w in line.words)
+                self.start_table(inferred, above)
+                for kept in above:
+                    self.keep_other(page, kept)
+                above, first_line = [], False
+            if header is not None:
+                self.word_height = statistics.median(w.height for w in line.words)
+                self.start_table(header, above)
+                for kept in above:
+                    self.keep_other(page, kept)
+                above, first_line = [], False
+                continue
+            if self.header is None:
+                above.append(line)
+                continue
+            if not self.read_table_line(page, line, first_line):
+                above.append(line)
+            first_line = False
+        if not self.sections:
+            pre_table.extend(above)
+        for kept in above:
+            self.keep_other(page, kept)
+
+    def read_table_line(self, page: int, line: Line, first_on_page: bool) -> bool:
+        """Read one line inside a table; False when the line is not part of the table."""
+        assert self.header is not None
+        header = self.header
+        cells = split_by_column(line.words, header)
+        date, date_words = self._date(cells)
+        text_words = {role: cells.get(role, []) for role in TEXT_ROLES}
+        if date_words and "description" in text_words and not header.has("date"):
+            text_words["description"] = text_words["description"][date_words:]
+        description = " ".join(w.text for w in text_words.get("description", []))
+        money = {role: self._money(cells.get(role)) for role in (*MONEY_ROLES, "balance")}
+        label = " ".join(w.text for role in TEXT_ROLES for w in text_words[role])
+
+        if _is_total(line):
+            self.close_row()
+            self.header = None  # a totals line ends the table
+            return False
+        balance_kind = balance_label_kind(label) or (
+            "carried" if label and is_carried_forward(label) else None
+        )
+        if balance_kind is not None:
+            self._balance_line(balance_kind, money)
+            return True
+        if date is not None:
+            self.close_row()
+            self.row = _Row(date, page, last_center=line.center_y)
+            self.row.value_date = self._value_date(cells)
+            self._fill(self.row, text_words, money)
+            return True
+        row = self.row
+        if row is None and first_on_page:
+            row = self.last_row  # a description running on from the previous page
+        same_print = abs(statistics.median(w.height for w in line.words) - self.word_height) <= (
+            0.25 * self.word_height
+        )
+        close = (
+            row is not None
+            and same_print
+            and (
+                first_on_page
+                or line.center_y - row.last_center <= CONTINUATION_PITCH * self.word_height
+            )
+        )
+        has_money = any(money[r] is not None for r in MONEY_ROLES)
+        only_text = all(column in TEXT_ROLES for column in cells)
+        if row is not None and close and has_money and description and row is self.row:
+            if row.amount is not None:  # another booking of the same day
+                self.close_row()
+                self.row = row = _Row(row.date, page, row.value_date)
+            row.last_center = line.center_y
+            self._fill(row, text_words, money)
+            return True
+        if row is not None and close and only_text:
+            row.last_center = line.center_y
+            for role, words in text_words.items():
+                row.add_text(role, words)
+            return True
+        self.close_row()
+        return False
+
+    def _date(self, cells: dict[Role, list[Word]]) -> tuple[dt.date | None, int]:
+        assert self.header is not None
+        if self.header.has("date"):
+            words = cells.get("date", [])
+            return (parse_day(" ".join(w.text for w in words), self.numbers) if words else None), 0
+        found = _leading_date(cells.get("description", []), self.numbers)
+        return (found[0], found[1]) if found else (None, 0)
+
+    def _value_date(self, cells: dict[Role, list[Word]]) -> dt.date | None:
+        words = cells.get("value_date", [])
+        return parse_day(" ".join(w.text for w in words), self.numbers) if words else None
+
+    def _money(self, words: Sequence[Word] | None) -> Decimal | None:
+        if not words:
+            return None
+        return parse_money(" ".join(w.text for w in words), self.numbers)
+
+    def _fill(
+        self, row: _Row, text_words: dict[Role, list[Word]], money: dict[Role, Decimal | None]
+    ) -> None:
+        for role, words in text_words.items():
+            row.add_text(role, words)
+        debit, credit, amount = money["debit"], money["credit"], money["amount"]
+        if debit is not None or credit is not None:
+            row.amount = (abs(credit) if credit is not None else Decimal(0)) - (
+                abs(debit) if debit is not None else Decimal(0)
+            )
+        elif amount is not None:
+            row.amount = amount
+        if money["balance"] is not None:
+            row.balance = money["balance"]
+
+    def _balance_line(self, kind: str, money: dict[Role, Decimal | None]) -> None:
+        """An opening/closing/carried row: its value is a balance, never a booking."""
+        self.close_row()
+        value = money["balance"]
+        if value is None:
+            value = next(
+                (money[r] for r in ("amount", "credit", "debit") if money[r] is not None), None
+            )
+        if value is None or not self.sections:
+            return
+        section = self.section
+        if kind == "opening" or (kind == "carried" and not section.rows):
+            if section.table_opening is None and not section.rows:
+                section.table_opening = value
+        else:
+            section.table_closing = value
+
+
+def _year_context(lines: Sequence[Line], numbers: NumberFormat) -> NumberFormat:
+    """The statement period (for dates printed without a year), from the first and last page,
+    where statements print it; else the span of the full dates printed there."""
+    period = find_period(lines, numbers)
+    if period is not None:
+        return replace(numbers, period_start=period[0], period_end=period[1])
+    dates = [d for line in lines for d in find_dates(line.text, numbers)]
+    if dates:
+        return replace(numbers, period_start=min(dates), period_end=max(dates))
+    return numbers
+
+
+def _is_payment(description: str) -> bool:
+    folded = fold(description)
+    return any(word in folded for word in _PAYMENT_WORDS)
+
+
+def _card_signs(rows: list[Transaction], opening: Decimal | None, closing: Decimal | None) -> bool:
+    """Whether a card statement prints the issuer's view (purchases positive): then negate.
+
+    The balances decide when both are printed; otherwise the payments' printed sign does
+    (a payment is money in for the holder).
+    """
+    total = sum((t.amount for t in rows), Decimal(0))
+    if opening is not None and closing is not None:
+        if opening + total == closing:
+            return False
+        if opening - total == closing:
+            return True
+    payments = [t.amount for t in rows if _is_payment(t.description)]
+    return bool(payments) and sum(1 for a in payments if a < 0) > len(payments) / 2
+
+
+def _statement(section: _Section, fields: HeaderFields) -> AccountReading:
+    transactions = [
+        Transaction(
+            date=row.date,
+            value_date=row.value_date,
+            description=row.text("description") or "",
+            counterparty=row.text("counterparty"),
+            reference=row.text("reference"),
+            amount=row.amount if row.amount is not None else Decimal(0),
+            balance=row.balance,
+            page=row.page,
+        )
+        for row in section.rows
+    ]
+    opening = (
+        fields.opening_balance if fields.opening_balance is not None else section.table_opening
+    )
+    closing = (
+        fields.closing_balance if fields.closing_balance is not None else section.table_closing
+    )
+    if fields.card_statement:
+        # A card's balances are what the holder owes: money out of the holder's pocket.
+        opening = -opening if opening is not None else None
+        closing = -closing if closing is not None else None
+        if _card_signs(transactions, opening, closing):
+            transactions = [t.model_copy(update={"amount": -t.amount}) for t in transactions]
+    statement = Statement(
+        bank_name=fields.bank_name,
+        account_holder=fields.account_holder,
+        account_number=fields.account_number,
+        iban=fields.iban,
+        bic=fields.bic,
+        currency=fields.currency,
+        period_start=fields.period_start,
+        period_end=fields.period_end,
+        opening_balance=opening,
+        closing_balance=closing,
+        transactions=transactions,
+    )
+    return AccountReading(statement, fields.card_statement, section.rows_without_amount)
+
+
+def read_statement(pages: Sequence[tuple[int, Sequence[Line]]], page_height: float) -> Reading:
+    """Read every account section of a document from its pages' lines.
+
+    ``pages`` holds (page number, lines top to bottom). Raises :class:`NoStatementTableError`
+    when no page has a transaction table.
+    """
+    all_lines = [line for _, lines in pages for line in lines]
+    numbers = detect_format(w.text for line in all_lines for w in line.words)
+    ends = [pages[0], pages[-1]] if len(pages) > 1 else list(pages)
+    numbers = _year_context([line for _, lines in ends for line in lines], numbers)
+    reader = _TableReader(numbers)
+    pre_table: list[Line] = []
+    for number, lines in pages:
+        reader.read_page(number, lines, pre_table)
+    reader.close_row()
+    if not reader.sections or not any(s.rows for s in reader.sections):
+        raise NoStatementTableError(
+            "no transaction table found (no header row with a date or "
+            "description column and an amount column)"
+        )
+    accounts = []
+    for index, section in enumerate(reader.sections):
+        pages_lines = [section.other_lines[p] for p in sorted(section.other_lines)]
+        if index == 0:
+            pages_lines = [pre_table, *pages_lines]
+        fields = read_header(pages_lines, page_height, numbers)
+        accounts.append(_statement(section, fields))
+    return Reading(tuple(accounts), numbers)

@@ -1,0 +1,147 @@
+"""Header lines in five languages, and which column each data word falls in."""
+
+from __future__ import annotations
+
+import pytest
+
+from dualread.stages.embedded.columns import (
+    Column,
+    TableHeader,
+    column_for,
+    match_header,
+    merge_number_parts,
+    split_by_column,
+)
+from dualread.stages.embedded.words import Word
+from tests.stages.embedded.conftest import line_at
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("cells", "roles"),
+    [
+        (
+            [
+                (40, "Date"),
+                (120, "Description"),
+                (300, "Withdrawal (-)"),
+                (400, "Deposit (+)"),
+                (500, "Balance"),
+            ],
+            ["date", "description", "debit", "credit", "balance"],
+        ),
+        (
+            [
+                (75, "Buchung"),
+                (118, "Wert"),
+                (160, "Vorgang/Buchungsinformation"),
+                (450, "Soll"),
+                (520, "Haben"),
+            ],
+            ["date", "value_date", "description", "debit", "credit"],
+        ),
+        (
+            [
+                (40, "Дата"),
+                (100, "Дата валют."),
+                (170, "Описание операции"),
+                (420, "Сумма"),
+                (500, "Остаток"),
+            ],
+            ["date", "value_date", "description", "amount", "balance"],
+        ),
+        (
+            [(40, "Datum"), (100, "Omschrijving"), (350, "Af"), (420, "Bij"), (500, "Saldo")],
+            ["date", "description", "debit", "credit", "balance"],
+        ),
+        (
+            [
+                (40, "Détails"),
+                (272, "Chèques et débits ($)"),
+                (380, "Dépôts et crédits ($)"),
+                (523, "Solde ($)"),
+            ],
+            ["description", "debit", "credit", "balance"],
+        ),
+        (
+            [
+                (40, "Post Date"),
+                (133, "Trans Date"),
+                (226, "Merchant Name or Transaction Description"),
+                (440, "$ Amount"),
+            ],
+            ["value_date", "date", "description", "amount"],
+        ),
+    ],
+    ids=["en", "de", "ru", "nl", "fr", "card"],
+)
+def test_headers_in_five_languages(cells: list[tuple[float, str]], roles: list[str]) -> None:
+    header = match_header(line_at(100, *cells))
+    assert header is not None
+    assert [c.role for c in sorted(header.columns, key=lambda c: c.x0)] == roles
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We use the Daily Balance Method to calculate the balance on which we charge interest",
+        "Account Account No. Balance Balance",  # a summary table: no money movement column
+        "Total fees charged",
+        "Date Time Location",
+    ],
+)
+def test_other_lines_are_not_headers(text: str) -> None:
+    assert match_header(line_at(100, (40, text))) is None
+
+
+def test_a_lone_posting_date_is_the_booking_date() -> None:
+    header = match_header(line_at(100, (40, "Posting date"), (120, "Details"), (400, "Amount")))
+    assert header is not None and header.has("date") and not header.has("value_date")
+
+
+HEADER = TableHeader(
+    (
+        Column("date", 51, 68),
+        Column("description", 111, 155),
+        Column("debit", 360, 390),
+        Column("balance", 514, 544),
+    )
+)
+
+
+@pytest.mark.parametrize(
+    ("word", "role"),
+    [
+        (Word("2024", 81, 0, 100, 10), "date"),  # the year of a date spills past the title
+        (Word("MERIDIEN", 350, 0, 395, 10), "description"),  # long text under a number title
+        (Word("STORE", 200, 0, 230, 10), "description"),
+        (Word("1,234.56", 330, 0, 390, 10), "debit"),
+        (Word("-", 335, 0, 338, 10), "debit"),
+        (Word("95,918.51", 500, 0, 544, 10), "balance"),
+    ],
+)
+def test_words_land_in_their_column(word: Word, role: str) -> None:
+    assert column_for(word, HEADER).role == role
+
+
+def test_amounts_printed_in_pieces_are_joined() -> None:
+    words = [Word("10", 513, 0, 523, 9), Word("662,91", 528, 0, 556, 9), Word("$", 561, 0, 566, 9)]
+    assert [w.text for w in merge_number_parts(words)] == ["10 662,91", "$"]
+    signed = [Word("-", 432, 0, 435, 12), Word("580,06", 437, 0, 465, 12)]
+    assert [w.text for w in merge_number_parts(signed)] == ["- 580,06"]
+    apart = [Word("25", 78, 0, 88, 9), Word("323,62", 315, 0, 344, 9)]
+    assert len(merge_number_parts(apart)) == 2
+
+
+def test_split_by_column() -> None:
+    line = line_at(
+        0, (51, "29 May 2024"), (111, "Direct debit GAS"), (370, "46.75"), (504, "2,442.26")
+    )
+    cells = split_by_column(line.words, HEADER)
+    assert {role: " ".join(w.text for w in words) for role, words in cells.items()} == {
+        "date": "29 May 2024",
+        "description": "Direct debit GAS",
+        "debit": "46.75",
+        "balance": "2,442.26",
+    }

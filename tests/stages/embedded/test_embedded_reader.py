@@ -1,0 +1,159 @@
+"""The rule-based reader on hand-made pages: each layout rule, one test."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from dualread.stages.embedded.layout import Line
+from dualread.stages.embedded.reader import NoStatementTableError, read_statement
+from tests.stages.embedded.conftest import line_at
+
+pytestmark = pytest.mark.unit
+
+PAGE_HEIGHT = 842.0
+EN_HEADER = ((40, "Date"), (120, "Description"), (330, "Debit"), (400, "Credit"), (480, "Balance"))
+
+
+def rows(*specs: tuple[float, tuple[tuple[float, str], ...]]) -> list[Line]:
+    return [line_at(top, *cells) for top, cells in specs]
+
+
+def test_debit_credit_multiline_and_carried_forward_rows() -> None:
+    page1 = rows(
+        (40, ((40, "Account holder: Ann Smith"),)),
+        (52, ((40, "IBAN: GB33 BUKB 2020 1555 5555 55"),)),
+        (64, ((40, "Statement period: 01/03/2024 to 31/03/2024"),)),
+        (100, EN_HEADER),
+        (115, ((120, "Balance brought forward"), (480, "1,000.00"))),
+        (130, ((40, "02/03/2024"), (120, "Card payment"), (330, "45.10"), (480, "954.90"))),
+        (141, ((120, "CORNER SHOP 12"),)),
+        (156, ((40, "05/03/2024"), (120, "Salary"), (400, "250.00"), (480, "1,204.90"))),
+        (171, ((120, "Balance carried forward"), (480, "1,204.90"))),
+        (800, ((40, "Page 1 of 2"),)),
+    )
+    page2 = rows(
+        (100, EN_HEADER),
+        (115, ((120, "Balance brought forward"), (480, "1,204.90"))),
+        (130, ((40, "14/03/2024"), (120, "Rent"), (330, "1,200.00"), (480, "4.90"))),
+        (145, ((120, "Closing balance"), (480, "4.90"))),
+    )
+    reading = read_statement([(1, page1), (2, page2)], PAGE_HEIGHT)
+    statement = reading.primary.statement
+    assert [(t.date, t.amount, t.balance, t.page) for t in statement.transactions] == [
+        (dt.date(2024, 3, 2), Decimal("-45.10"), Decimal("954.90"), 1),
+        (dt.date(2024, 3, 5), Decimal("250.00"), Decimal("1204.90"), 1),
+        (dt.date(2024, 3, 14), Decimal("-1200.00"), Decimal("4.90"), 2),
+    ]
+    assert statement.transactions[0].description == "Card payment CORNER SHOP 12"
+    assert statement.opening_balance == Decimal("1000.00")
+    assert statement.closing_balance == Decimal("4.90")
+    assert statement.account_holder == "Ann Smith"
+    assert statement.iban == "GB33BUKB20201555555555"
+    assert (statement.period_start, statement.period_end) == (
+        dt.date(2024, 3, 1),
+        dt.date(2024, 3, 31),
+    )
+    assert len(reading.accounts) == 1
+
+
+def test_date_printed_once_per_day_and_totals_end_the_table() -> None:
+    header = ((40, "Date"), (120, "Details"), (420, "Amount"))
+    page = rows(
+        (100, header),
+        (115, ((40, "01.02.2024"), (120, "Bakery"), (420, "-3,50"))),
+        (127, ((120, "Butcher"), (420, "-12,00"))),
+        (142, ((40, "02.02.2024"), (120, "Refund"), (420, "8,00"))),
+        (157, ((40, "Total"), (420, "-7,50"))),
+        (172, ((120, "Bonus"), (420, "99,00"))),  # after the totals: not part of any table
+    )
+    statement = read_statement([(1, page)], PAGE_HEIGHT).primary.statement
+    assert [(t.date.day, t.description, t.amount) for t in statement.transactions] == [
+        (1, "Bakery", Decimal("-3.50")),
+        (1, "Butcher", Decimal("-12.00")),
+        (2, "Refund", Decimal("8.00")),
+    ]
+
+
+def test_a_page_without_header_continues_the_table() -> None:
+    header = ((40, "Date"), (150, "Counterparty"), (250, "Description"), (500, "Amount"))
+    page1 = rows(
+        (100, header),
+        (115, ((40, "22 okt"), (150, "HEMA"), (250, "OVERSCHRIJVING"), (500, "-25,75 €"))),
+        (125, ((40, "No rights can be derived from this overview."),)),
+    )
+    page2 = rows(
+        (40, ((150, "NL61HEMA5238250191"),)),
+        (60, ((40, "23 okt"), (150, "KRUIDVAT"), (250, "IDEAL"), (500, "-2.572,95 €"))),
+    )
+    statement = read_statement(
+        [(1, [line_at(20, (40, "Balance as of 01.10.2025: 15.320,00 €")), *page1]), (2, page2)],
+        PAGE_HEIGHT,
+    ).primary.statement
+    assert [(t.counterparty, t.amount, t.page) for t in statement.transactions] == [
+        ("HEMA NL61HEMA5238250191", Decimal("-25.75"), 1),
+        ("KRUIDVAT", Decimal("-2572.95"), 2),
+    ]
+    assert statement.transactions[0].date == dt.date(2025, 10, 22)
+
+
+def test_a_date_at_the_start_of_the_details() -> None:
+    header = ((40, "Détails"), (272, "Débit"), (380, "Crédit"), (523, "Solde"))
+    page = rows(
+        (20, ((40, "Période 1 avril 2025 - 30 avril 2025"),)),
+        (100, header),
+        (115, ((40, "03 avr. 25 METRO EPICERIE"), (310, "87,09 $"), (513, "10 662,91 $"))),
+        (130, ((40, "07 avr. 25 DEPOT PAIE"), (420, "86,84 $"), (513, "10 749,75 $"))),
+        (150, ((40, "Frais sur compte: 23,00 $"),)),
+    )
+    statement = read_statement([(1, page)], PAGE_HEIGHT).primary.statement
+    assert [(t.date, t.description, t.amount, t.balance) for t in statement.transactions] == [
+        (dt.date(2025, 4, 3), "METRO EPICERIE", Decimal("-87.09"), Decimal("10662.91")),
+        (dt.date(2025, 4, 7), "DEPOT PAIE", Decimal("86.84"), Decimal("10749.75")),
+    ]
+
+
+def test_a_second_account_is_a_second_reading() -> None:
+    page1 = rows(
+        (40, ((40, "Current Account 817-890692-838"),)),
+        (100, EN_HEADER),
+        (115, ((40, "02/07/2025"), (120, "Coffee"), (330, "3.00"), (480, "97.00"))),
+        (200, ((40, "Savings Account 817-890692-001"),)),
+        (215, EN_HEADER),
+        (230, ((40, "03/07/2025"), (120, "Interest"), (400, "1.00"), (480, "501.00"))),
+    )
+    page2 = rows(
+        (40, ((40, "Savings Account 817-890692-001 (Continued)"),)),
+        (60, EN_HEADER),
+        (75, ((40, "04/07/2025"), (120, "Transfer"), (330, "50.00"), (480, "451.00"))),
+    )
+    reading = read_statement([(1, page1), (2, page2)], PAGE_HEIGHT)
+    assert [len(a.statement.transactions) for a in reading.accounts] == [1, 2]
+
+
+def test_card_statement_printed_from_the_issuers_view_is_negated() -> None:
+    header = ((40, "Date"), (120, "Description"), (450, "Amount"))
+    page = rows(
+        (20, ((40, "Credit Card Statement"),)),
+        (30, ((40, "Previous balance"), (450, "100.00"))),
+        (40, ((40, "New balance"), (450, "150.00"))),
+        (100, header),
+        (115, ((40, "05/02/2025"), (120, "GROCERY STORE"), (450, "70.00"))),
+        (130, ((40, "05/09/2025"), (120, "PAYMENT - THANK YOU"), (450, "-20.00"))),
+    )
+    reading = read_statement([(1, page)], PAGE_HEIGHT).primary
+    statement = reading.statement
+    assert reading.card_statement
+    assert [t.amount for t in statement.transactions] == [Decimal("-70.00"), Decimal("20.00")]
+    assert (statement.opening_balance, statement.closing_balance) == (
+        Decimal("-100.00"),
+        Decimal("-150.00"),
+    )
+
+
+def test_no_table_is_an_error() -> None:
+    page = rows((40, ((40, "Dear customer, thank you for your letter of 3 May."),)))
+    with pytest.raises(NoStatementTableError, match="no transaction table"):
+        read_statement([(1, page)], PAGE_HEIGHT)
