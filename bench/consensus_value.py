@@ -6,7 +6,10 @@ wrong). Consensus then runs as the pipeline runs it: decide after the two first 
 disputes remain and fewer than ``--max-passes`` passes ran, re-read only the disputed pages with a
 fresh route-A draw, and decide again. The script reports the row-level error rate of each route
 alone and of consensus, the header-field error rates, the passes per document, and how many
-documents stayed unresolved: medians over repeated seeds, with the spread.
+documents stayed unresolved: medians over repeated seeds, with the spread. Consensus errors are
+split into flagged ones (in a document reported unresolved: exit code 3, disputes listed; this
+includes values nulled by ``--on-dispute null``) and silent ones (in a document reported agreed
+or resolved), the ones that matter.
 
 Run: ``uv run --frozen python bench/consensus_value.py`` (writes
 ``bench/results/consensus_value.json``).
@@ -126,6 +129,9 @@ def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     rows = sum(o.rows for o in outcomes)
     fields = len(HEADER_FIELDS) * len(outcomes)
     readers = ("route_a", "route_b", "consensus")
+    flagged = [o for o in outcomes if o.status == "unresolved"]
+    settled = [o for o in outcomes if o.status != "unresolved"]
+    silent_rows = sum(o.row_errors["consensus"] for o in settled)
     return {
         "row_error_rate": {r: sum(o.row_errors[r] for o in outcomes) / rows for r in readers},
         "header_field_error_rate": {
@@ -133,10 +139,13 @@ def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         },
         "passes_per_document": sum(o.passes for o in outcomes) / len(outcomes),
         "status": dict(Counter(o.status for o in outcomes)),
+        "unresolved_documents": len(flagged),
         "disputes_listed": sum(o.disputes for o in outcomes),
-        "wrong_rows_in_unresolved_documents": sum(
-            o.row_errors["consensus"] for o in outcomes if o.status == "unresolved"
-        ),
+        "wrong_rows_flagged": sum(o.row_errors["consensus"] for o in flagged),
+        "wrong_rows_silent": silent_rows,
+        "silent_row_error_rate": silent_rows / rows,
+        "wrong_header_fields_flagged": sum(o.header_errors["consensus"] for o in flagged),
+        "wrong_header_fields_silent": sum(o.header_errors["consensus"] for o in settled),
         "decide_seconds_per_document": sum(o.decide_s for o in outcomes) / len(outcomes),
     }
 
@@ -184,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             r: _median_summary(runs, ("header_field_error_rate", r)) for r in readers
         },
         "passes_per_document": _median_summary(runs, ("passes_per_document",)),
+        "silent_row_error_rate": _median_summary(runs, ("silent_row_error_rate",)),
+        "unresolved_documents": _median_summary(runs, ("unresolved_documents",)),
     }
     best_single = min(
         medians["row_error_rate"]["route_a"]["median"],
@@ -221,8 +232,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         "row error rate (median over seeds): "
         f"route A {rates['route_a']['median']:.4f}, route B {rates['route_b']['median']:.4f}, "
-        f"consensus {rates['consensus']['median']:.4f}; "
-        f"passes/doc {medians['passes_per_document']['median']:.2f}; written to {args.output}"
+        f"consensus {rates['consensus']['median']:.4f} "
+        f"(silent {medians['silent_row_error_rate']['median']:.4f}); "
+        f"passes/doc {medians['passes_per_document']['median']:.2f}; unresolved documents "
+        f"{medians['unresolved_documents']['median']:.0f} of {len(documents)}; "
+        f"written to {args.output}"
     )
     return 0
 

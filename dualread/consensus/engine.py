@@ -3,12 +3,12 @@
 Normalise every candidate, align their rows, vote per header field and per row slot, let the
 arithmetic break ties, and say how sure each value is and what stayed disputed.
 
-Disputes and ``on_dispute``: with ``"best"`` every disputed value keeps the best guess (the
-value with a present reading, else the earliest candidate's). With ``"null"`` (the default) a
-disputed value becomes null where the schema allows null (header fields, a row's balance); a
-value the schema requires (a row itself, its date, amount or description) keeps the best guess,
-because dropping a row would silently change the sum. Either way the dispute is listed and the
-value's confidence is 0.
+Disputes and ``on_dispute``: with ``"best"`` every disputed value keeps the best guess (a
+present value over none, then the one more readings gave, then the earliest candidate's).
+With ``"null"`` (the default) a disputed value becomes null where the schema allows null (header
+fields, a row's balance); a value the schema requires (a row itself, its date, amount or
+description) keeps the best guess, because dropping a row would silently change the sum. Either
+way the dispute is listed and the value's confidence is 0.
 """
 
 from __future__ import annotations
@@ -333,12 +333,13 @@ class _Builder:
 
     def settle(self) -> None:
         """Ties first; then, where the result still breaks the arithmetic, let it overrule the
-        majorities around each break."""
+        majorities around each break, and try the ties again: a tie only settles when every
+        equation holds, so a break elsewhere (a row both routes dropped) held them all open."""
         self.order = detect_order(self.statement())
         break_ties(self.points, self.score)
         report = check(self.statement(), order=self.order)
-        if report.violations:
-            overrule(self.points, self._suspects(report), self.score)
+        if report.violations and overrule(self.points, self._suspects(report), self.score):
+            break_ties(self.points, self.score)
 
     def _suspects(self, report: ArithmeticReport) -> list[int]:
         """Points that could explain the breaks: every slot from the row before a chain break
@@ -366,9 +367,13 @@ def decide(
     """Vote the candidates into one statement.
 
     Candidates come in order of trust for best guesses (route A's first reading first is the
-    usual order). A candidate whose ``pages`` cover only part of the document (an extra pass on
-    disputed pages) votes only on decisions on those pages: pass it as it is, not spliced into
-    a full reading, or its route's first reading would vote twice elsewhere.
+    usual order). Their ``route`` counts: a value is settled when more routes read it than any
+    other value, or when the arithmetic confirms it; more passes of one route against another
+    route's value settle nothing on their own (see :mod:`dualread.consensus.vote`).
+
+    A candidate whose ``pages`` cover only part of the document (an extra pass on disputed
+    pages) votes only on decisions on those pages: pass it as it is, not spliced into a full
+    reading, or its route's first reading would vote twice elsewhere.
     """
     if not candidates:
         raise ValueError("decide() needs at least one candidate")

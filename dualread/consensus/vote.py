@@ -151,30 +151,35 @@ def _combinations(indices: Sequence[int], points: Sequence[Point]) -> int:
     return math.prod(len(points[i].tied) for i in indices)
 
 
-def overrule(points: Sequence[Point], suspects: Sequence[int], score: Score) -> None:
-    """Let the arithmetic overrule a majority that breaks it, in place.
+def overrule(points: Sequence[Point], suspects: Sequence[int], score: Score) -> bool:
+    """Let the arithmetic overrule a majority that breaks it, in place; True if it changed a
+    value.
 
-    Two routes can misread alike, and a route voting alone is only as good as its passes. When
-    the voted statement leaves equations broken and exactly one combination of the
-    ``suspects``' other options (points near the breaks) makes every equation hold, that
-    combination wins. Anything less certain leaves the majority standing.
+    Two routes can misread alike (both dropping one row), and a route voting alone is only as
+    good as its passes. When the voted statement leaves equations broken and exactly one
+    combination of the ``suspects``' other options (points near the breaks) makes every
+    equation hold, that combination wins, and a tie among them is settled. Anything less
+    certain leaves the majority standing.
     """
     if score({})[0] == 0:
-        return
+        return False
     contested = [i for i in suspects if points[i].arithmetic and len(points[i].options) > 1]
     if not contested or math.prod(len(points[i].options) for i in contested) > _MAX_COMBINATIONS:
-        return
+        return False
     combos = list(product(*(points[i].options for i in contested)))
     scored = [(score(dict(zip(contested, combo, strict=True))), combo) for combo in combos]
     best = min(value for value, _ in scored)
     if best[0] > 0:
-        return
+        return False
     winners = [combo for value, combo in scored if value == best]
+    changed = False
     for position, index in enumerate(contested):
         if len({id(combo[position]) for combo in winners}) == 1:
-            point = points[index]
-            if winners[0][position] is not point.chosen:
-                point.chosen, point.how = winners[0][position], "arithmetic"
+            point, winner = points[index], winners[0][position]
+            if winner is not point.chosen or point.how == "disputed":
+                changed |= winner is not point.chosen
+                point.chosen, point.how = winner, "arithmetic"
+    return changed
 
 
 def _interacting_groups(tied: list[int], points: Sequence[Point]) -> list[list[int]]:

@@ -262,6 +262,20 @@ def test_a_description_repeated_by_one_route_against_the_other_is_disputed() -> 
     assert (dispute.field, dispute.row) == ("description", 3)
 
 
+def test_a_row_both_routes_dropped_is_restored_and_then_the_other_ties_settle() -> None:
+    """Both first readings lose row 2 (two routes agree: a majority), only an extra pass has
+    it; route B also misreads row 4. The arithmetic overrules the shared drop, and only then,
+    with every other equation holding, can it settle row 4's tie."""
+    truth = _truth()
+    a = _without(truth, 2)
+    b = _without(_changed(truth, 4, amount=Decimal("-21.00")), 2)
+    page_two = candidate("visual", with_rows(truth, truth.transactions[2:4]), pages=(2,))
+    decision = decide([*_pair(a, b), page_two])
+    assert decision.status == "resolved"
+    assert decision.statement.transactions == truth.transactions
+    assert decision.arithmetic.ok is True
+
+
 def test_the_embedded_engine_agreeing_with_route_b_outweighs_route_a_passes() -> None:
     """Route B and the embedded engine are two independent routes; route A's passes are one."""
     truth = _unbalanced(_truth())

@@ -181,3 +181,25 @@ def test_a_disputed_row_keeps_its_best_guess_present() -> None:
     point = tally("row", 0, PAGE, ballots, routes=PASSES, arithmetic=True)
     assert point.how == "disputed"
     assert point.chosen.value is True
+
+
+def test_overrule_settles_a_tie_whose_best_guess_it_confirms_and_says_what_changed() -> None:
+    majority = tally(
+        "row",
+        0,
+        PAGE,
+        [(0, False, None), (1, False, None), (2, True, True)],
+        routes=ROUTES,
+        arithmetic=True,
+    )
+    tie = tally("amount", 1, PAGE, [(0, 1, 1), (1, 2, 2)], routes=ROUTES, arithmetic=True)
+    assert (majority.chosen.value, tie.chosen.value, tie.how) == (None, 1, "disputed")
+
+    def score(over: dict[int, Option]) -> tuple[int, ...]:
+        row, amount = over.get(0, majority.chosen).value, over.get(1, tie.chosen).value
+        return (0 if (row, amount) == (True, 1) else 1,)
+
+    assert overrule([majority, tie], [0, 1], score) is True
+    assert (majority.chosen.value, majority.how) == (True, "arithmetic")
+    assert (tie.chosen.value, tie.how) == (1, "arithmetic")
+    assert overrule([majority, tie], [0, 1], score) is False  # nothing left to change
