@@ -1,4 +1,4 @@
-"""dualread: bank statements to validated JSON, CSV and OFX, read twice and kept where the reads agree."""
+"""dualread: bank statements to validated JSON, CSV and OFX, read twice, kept where reads agree."""
 
 from importlib.metadata import PackageNotFoundError, version
 

@@ -71,8 +71,10 @@ def test_routes_alone_print_the_ground_truth_from_the_command_line(
     vllm = standin_server("openai", models=MODEL_OCR, oracle=oracle)
     for route in ("visual", "ocr"):
         result = subprocess.run(
-            [sys.executable, "-m", "dualread", "extract", str(SAMPLE), "--route", route]
-            + ["--ollama-url", ollama.api_url, "--vllm-url", vllm.api_url, "--no-cache"],
+            [
+                *(sys.executable, "-m", "dualread", "extract", str(SAMPLE), "--route", route),
+                *("--ollama-url", ollama.api_url, "--vllm-url", vllm.api_url, "--no-cache"),
+            ],
             capture_output=True,
             text=True,
             timeout=120,
