@@ -20,6 +20,10 @@ from dualread.config import Role, Settings
 from dualread.testing.oracle import build_oracle_index, write_oracle_index
 from dualread.testing.standins.launch import RunningStandin, start_standin
 
+# A reader-mode page costs the embedded engine's OCR time: 3-6 s on two idle cores, several
+# times that on a loaded CI machine.
+READER_TIMEOUT_S = 300.0
+
 StartStandin = Callable[..., RunningStandin]
 OracleFile = Callable[..., Path]
 
@@ -82,23 +86,27 @@ def oracle_file(tmp_path_factory: pytest.TempPathFactory) -> OracleFile:
 
 @pytest.fixture
 def standin_routes(standin_server: StartStandin, oracle_file: OracleFile) -> StartRoutes:
-    """``standin_routes(fixtures, dpi=200, ollama={...}, openai={...}, **settings)``: the stand-in
-    Ollama and vLLM servers answering from ``fixtures``' truth (server options as
+    """``standin_routes(fixtures=(), reader=False, dpi=200, ollama={...}, openai={...},
+    **settings)``: the stand-in Ollama and vLLM servers answering from ``fixtures``' truth, and in
+    reader mode from the embedded engine's reading of any other page (server options as
     :func:`start_standin`), and Settings for them (``settings`` override its fields; one retry
-    and a 30 s timeout by default, so a failing test fails fast)."""
+    and a 30 s timeout by default, so a failing test fails fast; in reader mode 300 s, as reading
+    a page takes its OCR time)."""
 
     def start(
-        fixtures: Sequence[Path | str],
+        fixtures: Sequence[Path | str] = (),
         *,
+        reader: bool = False,
         dpi: int | Sequence[int] = 200,
         ollama: dict[str, Any] | None = None,
         openai: dict[str, Any] | None = None,
         **settings: Any,
     ) -> StandinRoutes:
-        oracle = oracle_file(fixtures, dpi)
-        ollama_server = standin_server("ollama", oracle=oracle, **(ollama or {}))
-        openai_server = standin_server("openai", oracle=oracle, **(openai or {}))
-        chosen = {"retries": 1, "timeout_s": 30.0, **settings}
+        oracle = oracle_file(fixtures, dpi) if fixtures else None
+        ollama_server = standin_server("ollama", oracle=oracle, reader=reader, **(ollama or {}))
+        openai_server = standin_server("openai", oracle=oracle, reader=reader, **(openai or {}))
+        timeout_s = READER_TIMEOUT_S if reader else 30.0
+        chosen = {"retries": 1, "timeout_s": timeout_s, **settings}
         configured = Settings(
             ollama_url=ollama_server.url, vllm_url=openai_server.api_url, **chosen
         )

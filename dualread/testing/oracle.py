@@ -6,43 +6,27 @@ as the stages send it, so the stand-in finds it again by the hash of the bytes i
 
 Per page the index holds that page's truth (the statement header on the first page, the rows
 printed on the page) and a Nanonets-style markdown transcription with an HTML table.
+
+:func:`read_page_entry` makes the same entry for a page image without ground truth, from the
+embedded engine's reading: the stand-ins' reader mode.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from dualread.documents import open_document
+from dualread.documents import DocumentError, open_document
+from dualread.stages.embedded import EmbeddedReadError, read_embedded
 from dualread.stages.pageimage import page_png
 from dualread.statement import HEADER_FIELDS, Statement
-
-TABLE_COLUMNS = (
-    ("date", "Date"),
-    ("value_date", "Value date"),
-    ("description", "Description"),
-    ("counterparty", "Counterparty"),
-    ("reference", "Reference"),
-    ("amount", "Amount"),
-    ("balance", "Balance"),
-)
-HEADER_LABELS = {
-    "bank_name": "Bank",
-    "account_holder": "Account holder",
-    "account_number": "Account number",
-    "iban": "IBAN",
-    "bic": "BIC",
-    "currency": "Currency",
-    "period_start": "Period from",
-    "period_end": "Period to",
-    "opening_balance": "Opening balance",
-    "closing_balance": "Closing balance",
-}
+from dualread.testing.standins.markdown import page_markdown
+from dualread.testing.standins.oracle_index import empty_statement
 
 
 def truth_path(fixture: Path) -> Path:
@@ -68,26 +52,6 @@ def page_truth(truth: dict[str, Any], page: int, first_page: int) -> dict[str, A
     return {**header, "transactions": rows}
 
 
-def page_markdown(truth: dict[str, Any], page: int, page_count: int) -> str:
-    """A transcription of the page as Nanonets-OCR-s writes one: text lines, an HTML table."""
-    blocks = [
-        f"{HEADER_LABELS[name]}: {html.escape(str(truth[name]))}"
-        for name in HEADER_FIELDS
-        if truth[name] is not None
-    ]
-    if truth["transactions"]:
-        head = "".join(f"<th>{label}</th>" for _, label in TABLE_COLUMNS)
-        rows = [
-            "<tr>"
-            + "".join(f"<td>{html.escape(str(row[key] or ''))}</td>" for key, _ in TABLE_COLUMNS)
-            + "</tr>"
-            for row in truth["transactions"]
-        ]
-        blocks.append("\n".join(["<table>", f"<tr>{head}</tr>", *rows, "</table>"]))
-    blocks.append(f"<page_number>{page}/{page_count}</page_number>")
-    return "\n\n".join(blocks)
-
-
 def build_oracle_index(
     fixtures: Iterable[Path | str], dpi: int | Sequence[int] = 200
 ) -> dict[str, dict[str, Any]]:
@@ -101,7 +65,7 @@ def build_oracle_index(
             numbers = document.page_numbers
             for number in numbers:
                 entry = page_truth(truth, number, numbers[0])
-                markdown = page_markdown(entry, number, len(numbers))
+                markdown = page_markdown(entry, f"{number}/{len(numbers)}")
                 for each_dpi in dpis:
                     digest = hashlib.sha256(page_png(document, number, each_dpi)).hexdigest()
                     index[digest] = {
@@ -110,6 +74,31 @@ def build_oracle_index(
                         "source": f"{fixture.name}#{number}@{each_dpi}",
                     }
     return index
+
+
+def read_page_entry(image: bytes) -> dict[str, Any]:
+    """The oracle entry for one page image, read by the embedded engine (OCR: an image has no
+    text layer). Its rows carry no ``page``: an image alone does not say where it sits in a
+    document. A page the engine cannot read (no statement table on it, or OCR failed) reads as
+    an empty statement, as a model answers one, with the reason under ``problem``. Raises
+    ValueError when the image cannot be decoded."""
+    # open_document reads files: a private temporary one (mode 0600), as a page is statement
+    # content. Its format is found from the bytes, whatever the name.
+    problem = None
+    with tempfile.NamedTemporaryFile(prefix="dualread-reader-") as handle:
+        handle.write(image)
+        handle.flush()
+        try:
+            with open_document(handle.name) as document:
+                truth = read_embedded(document).statement.to_json_dict()
+        except DocumentError as error:
+            raise ValueError(f"page image: {error.problem}") from None
+        except EmbeddedReadError as error:
+            truth, problem = empty_statement(), str(error).removeprefix(f"{handle.name}: ")
+    for row in truth["transactions"]:
+        row["page"] = None
+    entry = {"truth": truth, "markdown": page_markdown(truth), "source": "reader"}
+    return entry if problem is None else {**entry, "problem": problem}
 
 
 def write_oracle_index(index: dict[str, dict[str, Any]], path: Path) -> Path:

@@ -7,6 +7,7 @@ Prints ``dualread stand-in listening on http://HOST:PORT`` once it accepts conne
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -17,7 +18,7 @@ from .answers import Answerer
 from .faults import ROLES, FaultProfile, ProfileError
 from .ollama_api import OllamaStandin
 from .openai_api import OpenAIStandin
-from .oracle_index import OracleIndex
+from .oracle_index import OracleIndex, PageReader
 from .server import App, Stats, serve
 
 # The product's default model tags (dualread.config), so a bare stand-in serves what dualread asks.
@@ -43,6 +44,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--models", default=None, help='comma-separated models served or present ("": none)'
     )
     parser.add_argument("--oracle", type=Path, default=None, help="oracle index JSON file")
+    parser.add_argument(
+        "--reader",
+        action="store_true",
+        help="reader mode: read a page the oracle does not hold with the embedded engine "
+        "(needs dualread's dependencies)",
+    )
     parser.add_argument("--errors", default="", help="transport fault profile (see faults.py)")
     parser.add_argument(
         "--statement-errors",
@@ -87,9 +94,16 @@ def statement_profile(text: str | None) -> str | dict[str, Any] | None:
 
 def build_app(args: argparse.Namespace) -> App:
     stats = Stats()
+    reader = None
+    if args.reader:
+        # The engine needs dualread's dependencies, which a bare stand-in image lacks: imported
+        # only here, so oracle mode runs on the standard library alone.
+        oracle_builder = importlib.import_module("..oracle", __package__)
+        reader = PageReader(oracle_builder.read_page_entry, stats)
     answerer = Answerer(
         stats,
         oracle=OracleIndex.load(args.oracle) if args.oracle else None,
+        reader=reader,
         faults=FaultProfile.parse(args.errors),
         statement_errors=statement_profile(args.statement_errors),
         statement_error_roles=tuple(r for r in args.statement_error_roles.split(",") if r),

@@ -1,4 +1,5 @@
-"""What a stand-in model answers: the oracle's truth, then the configured errors on top.
+"""What a stand-in model answers: the oracle's truth (in reader mode, the embedded engine's reading
+of a page the oracle does not hold), then the configured errors on top.
 
 The answer depends only on what a request asks (its kind, images, text, seed and temperature),
 never on the API it came through, so every role can be played by either stand-in server.
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .faults import AttemptCounter, FaultProfile
-from .oracle_index import OracleIndex, empty_statement, merge_truths
+from .markdown import statement_in_markdown
+from .oracle_index import OracleIndex, PageReader, empty_statement, merge_truths
 from .server import Stats
 
 CHARS_PER_TOKEN = 4  # the stand-in's token estimate, for max_tokens and usage figures
@@ -66,6 +68,7 @@ class Answerer:
         stats: Stats,
         *,
         oracle: OracleIndex | None = None,
+        reader: PageReader | None = None,
         faults: FaultProfile | None = None,
         statement_errors: Any = None,
         statement_error_roles: tuple[str, ...] = ("visual", "json"),
@@ -73,6 +76,7 @@ class Answerer:
     ) -> None:
         self.stats = stats
         self.oracle = oracle
+        self.reader = reader
         self.faults = faults or FaultProfile()
         self.statement_errors = statement_errors
         self.statement_error_roles = statement_error_roles
@@ -152,20 +156,35 @@ class Answerer:
         role = call.role
         if role == "text":
             return TEXT_ANSWER
-        if role == "json":
-            entries = self.oracle.pages_in(call.text) if self.oracle else []
+        if role == "json" and self.reader is not None:
+            # The markdown came from the other server's reading (or the oracle's); read it back.
+            statement = statement_in_markdown(call.text)
         else:
-            found = [self.oracle.page(image) if self.oracle else None for image in call.images]
-            entries = [entry for entry in found if entry is not None]
-        self.stats.count("oracle", "hits" if entries else "misses")
-        if role == "ocr":
-            return "\n\n".join(entry["markdown"] for entry in entries)
-        statement = (
-            merge_truths([copy.deepcopy(entry["truth"]) for entry in entries])
-            if entries
-            else empty_statement()
-        )
+            entries = self._entries(call)
+            if role == "ocr":
+                return "\n\n".join(entry["markdown"] for entry in entries)
+            statement = (
+                merge_truths([copy.deepcopy(entry["truth"]) for entry in entries])
+                if entries
+                else empty_statement()
+            )
         if self._apply_errors is not None and role in self.statement_error_roles:
             rng = random.Random(f"{self.seed}|{identity}")
             statement = self._apply_errors(statement, self.statement_errors, rng)
         return json.dumps(statement, ensure_ascii=False)
+
+    def _entries(self, call: ChatCall) -> list[dict[str, Any]]:
+        """The entries of the pages a request carries: the oracle's, and in reader mode the
+        reader's for each image the oracle does not hold."""
+        if call.role == "json":
+            found = self.oracle.pages_in(call.text) if self.oracle else []
+            self.stats.count("oracle", "hits" if found else "misses")
+            return found
+        pages = [self.oracle.page(image) if self.oracle else None for image in call.images]
+        self.stats.count("oracle", "hits" if any(pages) else "misses")
+        if self.reader is not None:
+            pages = [
+                page or self.reader.page(image)
+                for page, image in zip(pages, call.images, strict=True)
+            ]
+        return [page for page in pages if page is not None]

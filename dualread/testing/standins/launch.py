@@ -77,6 +77,7 @@ def start_standin(
     *,
     models: list[str] | None = None,
     oracle: Path | None = None,
+    reader: bool = False,
     errors: str = "",
     statement_errors: str | None = None,
     statement_error_roles: str | None = None,
@@ -102,6 +103,8 @@ def start_standin(
         command += ["--models", ",".join(models)]
     if oracle is not None:
         command += ["--oracle", str(oracle)]
+    if reader:
+        command.append("--reader")
     if statement_errors:
         command += ["--statement-errors", statement_errors]
     if statement_error_roles:

@@ -8,14 +8,21 @@ the way the stages do.
 * An image request is answered from the entry of its image's hash.
 * A text request is answered from the entries whose markdown occurs in its text: the
   markdown->JSON stage sends back the markdown the OCR stand-in gave it.
+
+In reader mode a :class:`PageReader` makes the entry of an image the index does not hold.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from .server import Rejected, Stats
 
 # dualread.statement.HEADER_FIELDS, repeated because the stand-ins may not import pydantic (a
 # test keeps the two equal).
@@ -80,3 +87,35 @@ class OracleIndex:
             if not any(k_start <= start and end <= k_end for k_start, k_end, _ in kept):
                 kept.append((start, end, entry))
         return [entry for _, _, entry in kept]
+
+
+class PageReader:
+    """Reader mode: entries for page images without ground truth, made by ``read`` (in the
+    stand-ins, ``dualread.testing.oracle.read_page_entry``: the embedded engine) once per
+    distinct image and kept in memory. Counted in the stats under ``reader``."""
+
+    def __init__(self, read: Callable[[bytes], dict[str, Any]], stats: Stats) -> None:
+        self._read = read
+        self._stats = stats
+        # One reading at a time: OCR already uses every core, and a page asked for twice at
+        # once (a retry after a client timeout) is read once.
+        self._lock = threading.Lock()
+        self._entries: dict[str, dict[str, Any]] = {}
+
+    def page(self, image: bytes) -> dict[str, Any]:
+        """The entry of ``image``; an image that cannot be decoded is rejected (HTTP 400)."""
+        digest = hashlib.sha256(image).hexdigest()
+        with self._lock:
+            if digest not in self._entries:
+                try:
+                    entry = self._read(image)
+                except ValueError as error:  # passed the magic-byte check, yet will not decode
+                    raise Rejected(400, str(error)) from None
+                self._stats.count("reader", "pages_read")
+                if "problem" in entry:
+                    self._stats.count("reader", "unreadable")
+                    print(
+                        f"stand-in reader: page {digest[:12]}: {entry['problem']}", file=sys.stderr
+                    )
+                self._entries[digest] = entry
+            return self._entries[digest]
