@@ -3,13 +3,18 @@
 Over the fixture corpus (``fixtures/corpus/*.truth.json``), each route reads every statement with
 its own seeded, independent, model-like errors (``dualread.testing.errors``, about 5% of rows
 wrong). Consensus then runs as the pipeline runs it: decide after the two first passes; while
-disputes remain and fewer than ``--max-passes`` passes ran, re-read only the disputed pages with a
-fresh route-A draw, and decide again. The script reports the row-level error rate of each route
-alone and of consensus, the header-field error rates, the passes per document, and how many
-documents stayed unresolved: medians over repeated seeds, with the spread. Consensus errors are
-split into flagged ones (in a document reported unresolved: exit code 3, disputes listed; this
-includes values nulled by ``--on-dispute null``) and silent ones (in a document reported agreed
-or resolved), the ones that matter.
+the document is unresolved, fewer than ``--max-passes`` passes ran, and some page is left where
+another pass could change the outcome (``Decision.disputed_pages``), re-read only those pages
+with a fresh route-A draw, and decide again.
+
+Reported, as medians over repeated seeds with the spread: the row error rate (a row wrong in a
+value or in its text) and the value error rate (date, amount, balance, or the row itself) of
+each route alone and of consensus; header-field error rates; passes per document; documents
+left unresolved (a value in doubt: exit code 3) and documents resolved with only a row's text in
+doubt. Consensus errors are split by who is told: a wrong value in an unresolved document is
+flagged (this includes values nulled by ``--on-dispute null``), one in an agreed or resolved
+document is silent; a wrong text is listed when its row carries a text dispute, else silent.
+``silent_row_error_rate`` counts both silent kinds, ``silent_value_error_rate`` wrong values only.
 
 Run: ``uv run --frozen python bench/consensus_value.py`` (writes
 ``bench/results/consensus_value.json``).
@@ -31,10 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dualread.consensus import decide
+from dualread.consensus import Decision, decide
 from dualread.consensus.normalize import field_key, normalize_description, normalize_statement
 from dualread.stages.candidate import Candidate
-from dualread.statement import HEADER_FIELDS, Statement
+from dualread.statement import HEADER_FIELDS, Statement, Transaction
 from dualread.testing.errors import apply_errors, restrict_to_pages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,27 +50,44 @@ RESULT = ROOT / "bench" / "results" / "consensus_value.json"
 @dataclass(frozen=True)
 class Outcome:
     rows: int
-    row_errors: dict[str, int]  # reader -> wrong rows
+    row_errors: dict[str, int]  # reader -> wrong rows (a value or the text)
+    value_errors: dict[str, int]  # reader -> rows wrong in a value (date, amount, balance)
+    texts_listed: int  # consensus rows right in value, wrong in text, with a text dispute
     header_errors: dict[str, int]  # reader -> wrong header fields
     passes: int
     status: str
-    disputes: int
+    disputes: Counter[tuple[str, str]]  # (severity, field) -> disputes left
     decide_s: float
 
 
-def row_errors(truth: Statement, reading: Statement) -> int:
+def _row_key(row: Transaction, *, text: bool = True) -> tuple[Any, ...]:
+    values = (row.date, row.amount, row.balance)
+    return (*values, normalize_description(row.description)) if text else values
+
+
+def row_errors(truth: Statement, reading: Statement, *, text: bool = True) -> int:
     """Rows not read exactly: max(truth rows with no identical reading, read rows with no
     identical truth), so a misread row counts once, a dropped or extra row once, a merge twice.
-    Identical means same date, amount, balance and normalised description."""
+    Identical means same date, amount, balance and (with ``text``) normalised description."""
 
     def keys(statement: Statement) -> Counter[tuple[Any, ...]]:
-        return Counter(
-            (t.date, t.amount, t.balance, normalize_description(t.description))
-            for t in normalize_statement(statement).transactions
-        )
+        return Counter(_row_key(t, text=text) for t in normalize_statement(statement).transactions)
 
     expected, found = keys(truth), keys(reading)
     return max(sum((expected - found).values()), sum((found - expected).values()))
+
+
+def texts_listed(truth: Statement, decision: Decision) -> int:
+    """Result rows whose values are right and text wrong, and that carry a text dispute."""
+    expected = normalize_statement(truth).transactions
+    values, exact = {_row_key(t, text=False) for t in expected}, {_row_key(t) for t in expected}
+    rows = normalize_statement(decision.statement).transactions
+    disputed = {d.row for d in decision.disputes if d.severity == "text"}
+    return sum(
+        _row_key(rows[i], text=False) in values and _row_key(rows[i]) not in exact
+        for i in disputed
+        if i is not None
+    )
 
 
 def header_errors(truth: Statement, reading: Statement) -> int:
@@ -104,9 +126,10 @@ def run_document(
     candidates = [read("visual", 1, pages), read("ocr", 1, pages)]
     started = time.perf_counter()
     decision = decide(candidates)
-    while decision.status == "unresolved" and len(candidates) < max_passes:
-        disputed = sorted(decision.disputed_pages) or list(pages)
-        candidates.append(read("visual", len(candidates), disputed))
+    while (
+        decision.status == "unresolved" and decision.disputed_pages and len(candidates) < max_passes
+    ):
+        candidates.append(read("visual", len(candidates), sorted(decision.disputed_pages)))
         decision = decide(candidates)
     elapsed = time.perf_counter() - started
     readings = {
@@ -117,10 +140,12 @@ def run_document(
     return Outcome(
         rows=len(truth.transactions),
         row_errors={name: row_errors(truth, s) for name, s in readings.items()},
+        value_errors={name: row_errors(truth, s, text=False) for name, s in readings.items()},
+        texts_listed=texts_listed(truth, decision),
         header_errors={name: header_errors(truth, s) for name, s in readings.items()},
         passes=len(candidates),
         status=decision.status,
-        disputes=len(decision.disputes),
+        disputes=Counter((d.severity, d.field) for d in decision.disputes),
         decide_s=elapsed,
     )
 
@@ -131,19 +156,41 @@ def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     readers = ("route_a", "route_b", "consensus")
     flagged = [o for o in outcomes if o.status == "unresolved"]
     settled = [o for o in outcomes if o.status != "unresolved"]
-    silent_rows = sum(o.row_errors["consensus"] for o in settled)
+    # Consensus rows right in every value but wrong in text, listed or not as a text dispute.
+    wrong_texts = sum(o.row_errors["consensus"] - o.value_errors["consensus"] for o in outcomes)
+    listed_texts = sum(o.texts_listed for o in outcomes)
+    silent_values = sum(o.value_errors["consensus"] for o in settled)
+    silent = silent_values + max(wrong_texts - listed_texts, 0)
+    disputes = sum((o.disputes for o in outcomes), Counter[tuple[str, str]]())
+    # What keeps documents open: per field, the unresolved documents with a value dispute on it.
+    holding = Counter(
+        name for o in flagged for name in {f for (sev, f) in o.disputes if sev == "value"}
+    )
     return {
         "row_error_rate": {r: sum(o.row_errors[r] for o in outcomes) / rows for r in readers},
+        "value_error_rate": {r: sum(o.value_errors[r] for o in outcomes) / rows for r in readers},
         "header_field_error_rate": {
             r: sum(o.header_errors[r] for o in outcomes) / fields for r in readers
         },
         "passes_per_document": sum(o.passes for o in outcomes) / len(outcomes),
         "status": dict(Counter(o.status for o in outcomes)),
         "unresolved_documents": len(flagged),
-        "disputes_listed": sum(o.disputes for o in outcomes),
-        "wrong_rows_flagged": sum(o.row_errors["consensus"] for o in flagged),
-        "wrong_rows_silent": silent_rows,
-        "silent_row_error_rate": silent_rows / rows,
+        "text_only_documents": sum(
+            1 for o in settled if o.disputes and all(sev == "text" for sev, _ in o.disputes)
+        ),
+        "disputes_listed": {
+            severity: sum(n for (sev, _), n in disputes.items() if sev == severity)
+            for severity in ("value", "text")
+        },
+        "unresolved_documents_by_field": dict(holding.most_common()),
+        "consensus_wrong_rows": {
+            "values_flagged": sum(o.value_errors["consensus"] for o in flagged),
+            "values_silent": silent_values,
+            "texts_listed": listed_texts,
+            "texts_unlisted": max(wrong_texts - listed_texts, 0),
+        },
+        "silent_row_error_rate": silent / rows,
+        "silent_value_error_rate": silent_values / rows,
         "wrong_header_fields_flagged": sum(o.header_errors["consensus"] for o in flagged),
         "wrong_header_fields_silent": sum(o.header_errors["consensus"] for o in settled),
         "decide_seconds_per_document": sum(o.decide_s for o in outcomes) / len(outcomes),
@@ -189,12 +236,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     readers = ("route_a", "route_b", "consensus")
     medians: dict[str, Any] = {
         "row_error_rate": {r: _median_summary(runs, ("row_error_rate", r)) for r in readers},
+        "value_error_rate": {r: _median_summary(runs, ("value_error_rate", r)) for r in readers},
         "header_field_error_rate": {
             r: _median_summary(runs, ("header_field_error_rate", r)) for r in readers
         },
         "passes_per_document": _median_summary(runs, ("passes_per_document",)),
         "silent_row_error_rate": _median_summary(runs, ("silent_row_error_rate",)),
+        "silent_value_error_rate": _median_summary(runs, ("silent_value_error_rate",)),
         "unresolved_documents": _median_summary(runs, ("unresolved_documents",)),
+        "text_only_documents": _median_summary(runs, ("text_only_documents",)),
     }
     best_single = min(
         medians["row_error_rate"]["route_a"]["median"],
@@ -233,9 +283,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "row error rate (median over seeds): "
         f"route A {rates['route_a']['median']:.4f}, route B {rates['route_b']['median']:.4f}, "
         f"consensus {rates['consensus']['median']:.4f} "
-        f"(silent {medians['silent_row_error_rate']['median']:.4f}); "
+        f"(silent {medians['silent_row_error_rate']['median']:.4f}, silent values "
+        f"{medians['silent_value_error_rate']['median']:.4f}); "
         f"passes/doc {medians['passes_per_document']['median']:.2f}; unresolved documents "
-        f"{medians['unresolved_documents']['median']:.0f} of {len(documents)}; "
+        f"{medians['unresolved_documents']['median']:.0f} of {len(documents)}, text disputes "
+        f"only {medians['text_only_documents']['median']:.0f}; "
         f"written to {args.output}"
     )
     return 0

@@ -19,7 +19,7 @@ from dualread.consensus.compare import (
     agree,
     explain,
 )
-from dualread.consensus.engine import Decision, Dispute, OnDispute, Status, decide
+from dualread.consensus.engine import Decision, Dispute, OnDispute, Severity, Status, decide
 
 __all__ = [
     "DESCRIPTION_THRESHOLD",
@@ -29,6 +29,7 @@ __all__ = [
     "Decision",
     "Dispute",
     "OnDispute",
+    "Severity",
     "SlotDifference",
     "Status",
     "agree",

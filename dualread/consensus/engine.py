@@ -3,12 +3,18 @@
 Normalise every candidate, align their rows, vote per header field and per row slot, let the
 arithmetic break ties, and say how sure each value is and what stayed disputed.
 
-Disputes and ``on_dispute``: with ``"best"`` every disputed value keeps the best guess (a
+Disputes come in two severities. A *value* dispute (a header field, a row's presence, date,
+amount or balance) leaves the document "unresolved" (exit code 3): users need the numbers right
+or flagged. A *text* dispute (a row's description, counterparty or reference) is informative: it
+is listed, the text kept is the best guess, the row's confidence is halved, and the document can
+still be "resolved".
+
+Value disputes and ``on_dispute``: with ``"best"`` every disputed value keeps the best guess (a
 present value over none, then the one more readings gave, then the earliest candidate's).
 With ``"null"`` (the default) a disputed value becomes null where the schema allows null (header
-fields, a row's balance); a value the schema requires (a row itself, its date, amount or
-description) keeps the best guess, because dropping a row would silently change the sum. Either
-way the dispute is listed and the value's confidence is 0.
+fields, a row's balance); a value the schema requires (a row itself, its date or amount) keeps
+the best guess, because dropping a row would silently change the sum. Either way the dispute is
+listed and the row's or field's confidence is 0.
 """
 
 from __future__ import annotations
@@ -39,6 +45,12 @@ from dualread.statement import HEADER_FIELDS, Statement, Transaction, format_mon
 
 Status = Literal["agreed", "resolved", "unresolved", "single"]
 OnDispute = Literal["null", "best"]
+Severity = Literal["value", "text"]
+
+TEXT_FIELDS = frozenset({"description", "counterparty", "reference"})
+"""A row's free text: a dispute on it is soft (severity "text")."""
+EXTRA_PASS_ROUTE = "visual"
+"""The route the pipeline re-asks on disputed pages (route A)."""
 
 # Header fields the arithmetic (balances) or the dates (period) can settle when ballots tie.
 _ARITHMETIC_FIELDS = frozenset({"opening_balance", "closing_balance", "period_start", "period_end"})
@@ -48,6 +60,7 @@ _CONFIRMED = 0.95  # a value the arithmetic confirms
 _TOTALS_CONFIRMED = 0.9  # a row amount confirmed only through opening + sum = closing
 _ARITHMETIC_CHOICE = 0.75  # a tie that arithmetic broke
 _SINGLE_READING = 0.5  # a value only one candidate saw
+_TEXT_DOUBT = 0.5  # factor on the confidence of a row whose text alone is disputed
 
 
 @dataclass(frozen=True)
@@ -59,10 +72,17 @@ class Dispute:
     page: int | None
     candidates: tuple[dict[str, Any], ...]  # {"route", "pass", "value"}
     chosen: Any  # JSON-ready
+    reread_may_settle: bool = True  # whether another route-A pass on ``page`` could settle it
+
+    @property
+    def severity(self) -> Severity:
+        """How much it weighs: "text" on a row's free text (informative), else "value"."""
+        return "text" if self.row is not None and self.field in TEXT_FIELDS else "value"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "field": self.field,
+            "severity": self.severity,
             "row": self.row,
             "page": self.page,
             "candidates": list(self.candidates),
@@ -80,7 +100,7 @@ class Decision:
     row_confidence: list[float]
     disputes: list[Dispute]
     arithmetic: ArithmeticReport
-    disputed_pages: frozenset[int]  # pages an extra pass should re-read
+    disputed_pages: frozenset[int]  # pages another route-A pass could still settle (decide())
 
     def to_dict(self) -> dict[str, Any]:
         """The consensus parts of the JSON ``extraction`` block."""
@@ -244,7 +264,10 @@ def _choose_description(
     votes are (see :mod:`dualread.consensus.vote`): in distinct routes when several routes read
     the row, in readings when one did. Among equally supported spellings the one more readings
     support, then the one most readings wrote identically, wins (so a third reading settles a
-    typo), then the earliest.
+    typo), then one that continues another's text (a reader that lost a wrapped second line or
+    the tail is commoner than one that invents a continuation; a merged row, which does add
+    text, has no say once the vote has split it: see :func:`_merged_readings`), then the
+    earliest.
     """
     readings = list(rows.values())
     voters = list(rows)
@@ -259,9 +282,10 @@ def _choose_description(
     ]
     by_routes = len({routes[k] for k in voters}) > 1
     standing = [len({routes[k] for k in b}) if by_routes else len(b) for b in backers]
+    continues = [any(t != mine and mine.startswith(t) for t in texts) for mine in texts]
     best = max(
         range(len(readings)),
-        key=lambda i: (standing[i], len(backers[i]), texts.count(texts[i]), -i),
+        key=lambda i: (standing[i], len(backers[i]), texts.count(texts[i]), continues[i], -i),
     )
     rivals = [
         i
@@ -374,6 +398,21 @@ def decide(
     A candidate whose ``pages`` cover only part of the document (an extra pass on disputed
     pages) votes only on decisions on those pages: pass it as it is, not spliced into a full
     reading, or its route's first reading would vote twice elsewhere.
+
+    The status is "unresolved" only while a value dispute remains; disputes on a row's text
+    alone leave it "resolved" (see the module docstring).
+
+    ``disputed_pages`` are the pages where another route-A pass could still change the
+    outcome; the pipeline stops re-reading when it is empty. A page with disputes is left out
+    when every dispute on it is futile:
+
+    - a value dispute where route A has given the same value at least twice against another
+      route's different value. Support counts routes, so a third identical answer cannot
+      settle it, and a model that answered alike twice is expected to answer alike again;
+    - a text dispute once route A has read its page twice.
+
+    Text disputes only ride along: when no value dispute is left that a pass may settle,
+    ``disputed_pages`` is empty, so a document never pays a pass for its text alone.
     """
     if not candidates:
         raise ValueError("decide() needs at least one candidate")
@@ -383,6 +422,7 @@ def decide(
     slots = _slot_votes(ballots)
     builder = _Builder(header, slots)
     builder.settle()
+    merged = _merged_readings(slots)
 
     disputes: list[Dispute] = []
     field_confidence: dict[str, float] = {}
@@ -393,7 +433,7 @@ def decide(
         header_values[point.field] = value
         field_confidence[point.field] = _confidence(point)
         if disputed:
-            disputes.append(_dispute(point, None, labels, value))
+            disputes.append(_dispute(point, None, labels, ballots.routes, value))
 
     transactions: list[Transaction] = []
     row_confidence: list[float] = []
@@ -402,16 +442,28 @@ def decide(
             continue
         index = len(transactions)
         row, row_disputes = _settled_row(
-            slot, index, labels, ballots.routes, on_dispute, description_threshold
+            slot,
+            index,
+            labels,
+            ballots.routes,
+            merged.get(slot.number, frozenset()),
+            on_dispute,
+            description_threshold,
         )
         transactions.append(row)
         parts = [p for p in (slot.presence, slot.date, slot.amount) if p is not None]
-        row_confidence.append(0.0 if row_disputes else min(_confidence(p) for p in parts))
+        value_disputed = any(d.severity == "value" for d in row_disputes)
+        row_confidence.append(0.0 if value_disputed else min(_confidence(p) for p in parts))
         disputes.extend(row_disputes)
 
     statement = Statement(**header_values, transactions=transactions)
     report = check(statement, order=builder.order)
-    _apply_arithmetic_confidence(report, statement, field_confidence, row_confidence, disputes)
+    value_disputes = [d for d in disputes if d.severity == "value"]
+    _apply_arithmetic_confidence(
+        report, statement, field_confidence, row_confidence, value_disputes
+    )
+    for index in {d.row for d in disputes if d.severity == "text" and d.row is not None}:
+        row_confidence[index] *= _TEXT_DOUBT  # the numbers may hold; the text is a guess
     # A slot voted away counts through its presence alone; its other parts had no say.
     relevant = [
         *header,
@@ -424,8 +476,64 @@ def decide(
         row_confidence=row_confidence,
         disputes=disputes,
         arithmetic=report,
-        disputed_pages=frozenset(d.page for d in disputes if d.page is not None),
+        disputed_pages=_pages_to_reread(disputes),
     )
+
+
+def _pages_to_reread(disputes: Sequence[Dispute]) -> frozenset[int]:
+    """The pages of disputes another route-A pass may settle; none unless a value may change
+    (see :func:`decide`)."""
+    open_disputes = [d for d in disputes if d.reread_may_settle and d.page is not None]
+    if not any(d.severity == "value" for d in open_disputes):
+        return frozenset()
+    return frozenset(d.page for d in open_disputes if d.page is not None)
+
+
+def _merged_readings(slots: Sequence[_SlotVote]) -> dict[int, frozenset[int]]:
+    """Per slot number, the voters whose row there merged it with a neighbouring row.
+
+    Such a reader's amount here is not the one the result holds, it has no row of its own in
+    the next (or previous) row the result holds, though it read its page, and its row here
+    joins the two: both amounts summed, or the neighbour's text after (before) this one. It
+    read two printed rows as one where the result holds two, so its text, both rows' text
+    joined, describes neither and has no say on this row's text. The result's amounts count
+    also where they are a disputed best guess: the text then fits the rows the result holds.
+    """
+    kept = [s for s in slots if s.presence.chosen.value is not None]
+    merged: dict[int, frozenset[int]] = {}
+    for position, slot in enumerate(kept):
+        if slot.amount is None:
+            continue
+        amount = slot.amount.chosen.value
+        neighbours = [
+            (kept[at], position < at)
+            for at in (position - 1, position + 1)
+            if 0 <= at < len(kept) and kept[at].amount is not None
+        ]
+        joined = frozenset(
+            k
+            for k, reading in slot.rows.items()
+            if reading.amount != amount
+            for n, after in neighbours
+            if k not in n.rows and k in _voters(n) and _joins(reading, amount, n, after=after)
+        )
+        if joined:
+            merged[slot.number] = joined
+    return merged
+
+
+def _joins(reading: Transaction, amount: Decimal, neighbour: _SlotVote, *, after: bool) -> bool:
+    """Whether ``reading`` holds a row (of the result's ``amount``) and ``neighbour``'s together:
+    both amounts summed, or, where another misreading spoilt the sum, its text is this row's
+    with the neighbour's joined ``after`` it (else before it)."""
+    assert neighbour.amount is not None
+    if reading.amount == amount + neighbour.amount.chosen.value:
+        return True
+    text = normalize_description(reading.description)
+    parts = {normalize_description(row.description) for row in neighbour.rows.values()} - {""}
+    if after:
+        return any(text.endswith(f" {part}") for part in parts)
+    return any(text.startswith(f"{part} ") for part in parts)
 
 
 def _settled_row(
@@ -433,28 +541,37 @@ def _settled_row(
     index: int,
     labels: Sequence[dict[str, Any]],
     routes: Sequence[str],
+    merged: frozenset[int],
     on_dispute: OnDispute,
     description_threshold: float,
 ) -> tuple[Transaction, list[Dispute]]:
     """The result row of a slot that has one, and the disputes left on it.
 
     Under ``on_dispute="null"`` a disputed balance becomes null; the row itself, its date,
-    amount and description are required by the schema and keep the best guess.
+    amount and description are required by the schema and keep the best guess. The voters in
+    ``merged`` read this row joined with a neighbour (see :func:`_merged_readings`) and have
+    no say on its text.
     """
-    # Every reading of the row speaks for its text, also one whose amount was outvoted.
-    rows = list(slot.rows.values())
-    description, description_tied = _choose_description(slot.rows, routes, description_threshold)
+    # Every other reading of the row speaks for its text, also one whose amount was outvoted.
+    texts = {k: r for k, r in slot.rows.items() if k not in merged} or slot.rows
+    rows = list(texts.values())
+    description, description_tied = _choose_description(texts, routes, description_threshold)
     disputes = [
-        _dispute(point, index, labels, point.chosen.value)
+        _dispute(point, index, labels, routes, point.chosen.value)
         for point in (slot.date, slot.amount, slot.balance)
         if point is not None and point.how == "disputed"
     ]
+    page = _first(slot.pages)
     if slot.presence.how == "disputed":
         said = [{**labels[k], "value": _json_value(slot.rows.get(k))} for k in _voters(slot)]
-        disputes.insert(0, Dispute("row", index, _first(slot.pages), tuple(said), True))
+        rereadable = _reread_may_settle(slot.presence, routes)
+        disputes.insert(0, Dispute("row", index, page, tuple(said), True, rereadable))
     if description_tied:
-        said = [{**labels[k], "value": r.description} for k, r in slot.rows.items()]
-        disputes.append(Dispute("description", index, _first(slot.pages), tuple(said), description))
+        said = [{**labels[k], "value": r.description} for k, r in texts.items()]
+        route_a_reads = sum(routes[k] == EXTRA_PASS_ROUTE for k in _voters(slot))
+        disputes.append(
+            Dispute("description", index, page, tuple(said), description, route_a_reads < 2)
+        )
     balance = None if slot.balance is None else slot.balance.chosen.value
     if slot.balance is not None and slot.balance.how == "disputed" and on_dispute == "null":
         balance = None
@@ -474,6 +591,19 @@ def _settled_row(
     return row, disputes
 
 
+def _reread_may_settle(point: Point, routes: Sequence[str]) -> bool:
+    """Whether another route-A pass could still settle a disputed value: not once route A has
+    given one value twice against another route's different value (see :func:`decide`)."""
+    for option in point.options:
+        repeats = sum(routes[k] == EXTRA_PASS_ROUTE for k in option.voters)
+        against = any(
+            other is not option and other.routes - {EXTRA_PASS_ROUTE} for other in point.options
+        )
+        if repeats >= 2 and against:
+            return False
+    return True
+
+
 def _voters(slot: _SlotVote) -> list[int]:
     return sorted(k for option in slot.presence.options for k in option.voters)
 
@@ -483,9 +613,13 @@ def _first(pages: frozenset[int]) -> int | None:
 
 
 def _dispute(
-    point: Point, row: int | None, labels: Sequence[dict[str, Any]], chosen: Any
+    point: Point,
+    row: int | None,
+    labels: Sequence[dict[str, Any]],
+    routes: Sequence[str],
+    chosen: Any,
 ) -> Dispute:
-    """What every candidate said, and what the result holds."""
+    """What every candidate said, what the result holds, and whether a re-read may help."""
     said = sorted((k, _json_value(o.value)) for o in point.options for k in o.voters)
     return Dispute(
         field=point.field,
@@ -493,6 +627,7 @@ def _dispute(
         page=_first(point.pages),
         candidates=tuple({**labels[k], "value": value} for k, value in said),
         chosen=_json_value(chosen),
+        reread_may_settle=_reread_may_settle(point, routes),
     )
 
 
@@ -513,7 +648,8 @@ def _apply_arithmetic_confidence(
     row_confidence: list[float],
     disputes: Sequence[Dispute],
 ) -> None:
-    """Raise the confidence of values the arithmetic confirms, lower those it contradicts."""
+    """Raise the confidence of values the arithmetic confirms, lower those it contradicts;
+    rows with a value in ``disputes`` stay at 0."""
     disputed_rows = {d.row for d in disputes if d.row is not None}
     breaks = set(report.chain_breaks)
     for index, row in enumerate(statement.transactions):
@@ -539,8 +675,8 @@ def _status(
 ) -> Status:
     if len(candidates) == 1:
         return "single"
-    if disputes:
+    if any(d.severity == "value" for d in disputes):
         return "unresolved"
-    if all(p.how == "unanimous" for p in points):
+    if not disputes and all(p.how == "unanimous" for p in points):
         return "agreed"
-    return "resolved"
+    return "resolved"  # the readings differed, and at most their text stays in doubt

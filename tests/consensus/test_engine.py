@@ -176,7 +176,9 @@ def test_repeated_passes_of_one_route_do_not_outvote_the_other_route() -> None:
     ]
     assert dispute.chosen == "-250.00"  # the best guess: more ballots; required, so kept
     assert decision.row_confidence[1] == 0.0
-    assert decision.disputed_pages == frozenset({1})
+    # Route A gave its value twice: a third identical answer could not settle it.
+    assert not dispute.reread_may_settle
+    assert decision.disputed_pages == frozenset()
 
 
 def test_repeated_passes_of_one_route_against_route_b_yield_to_the_arithmetic() -> None:
@@ -219,6 +221,7 @@ def test_closing_balance_repeated_by_one_route_and_unconfirmed_stays_disputed() 
     ]
     assert decision.statement.closing_balance is None
     assert decision.arithmetic.totals_ok is None  # nothing unconfirmed is checked against
+    assert decision.disputed_pages == frozenset()  # route A said 1101.00 three times
     best = decide(passes, on_dispute="best")
     assert best.status == "unresolved"
     assert best.statement.closing_balance == Decimal("1101.00")
@@ -243,6 +246,8 @@ def test_a_row_dropped_twice_by_one_route_stays_disputed_without_arithmetic() ->
     assert (dispute.field, dispute.row) == ("row", 2)
     assert [c["value"] is None for c in dispute.candidates] == [True, False, True]
     assert decision.statement.transactions == truth.transactions  # required: the best guess
+    assert not dispute.reread_may_settle  # route A left it out twice
+    assert decision.disputed_pages == frozenset()
 
 
 def test_a_row_dropped_twice_by_one_route_is_restored_by_the_totals() -> None:
@@ -253,13 +258,179 @@ def test_a_row_dropped_twice_by_one_route_is_restored_by_the_totals() -> None:
     assert decision.statement.transactions == truth.transactions
 
 
-def test_a_description_repeated_by_one_route_against_the_other_is_disputed() -> None:
+def test_a_description_repeated_by_one_route_against_the_other_is_a_soft_dispute() -> None:
+    """The text is listed and its row's confidence lowered, but the numbers are settled: the
+    document is resolved, and route A having read the page twice, no page is worth re-reading."""
     truth = _unbalanced(_truth())
     renamed = _changed(truth, 3, description="standing order landlord")
     decision = decide([*_pair(renamed, truth), candidate("visual", renamed, ALL)])
+    assert decision.status == "resolved"
+    [dispute] = decision.disputes
+    assert (dispute.field, dispute.row, dispute.severity) == ("description", 3, "text")
+    assert dispute.to_dict()["severity"] == "text"
+    assert dispute.chosen == "standing order landlord"  # the best guess: two readings to one
+    assert decision.statement.transactions[3].description == "standing order landlord"
+    assert decision.row_confidence[3] == pytest.approx(0.5)  # amount unanimous, text halved
+    assert decision.row_confidence[2] == 1.0
+    assert decision.disputed_pages == frozenset()
+
+
+def test_a_text_dispute_alone_is_worth_no_pass() -> None:
+    truth = _unbalanced(_truth())
+    renamed = _changed(truth, 3, description="standing order landlord")
+    decision = decide(_pair(renamed, truth))
+    assert decision.status == "resolved"
+    [dispute] = decision.disputes
+    assert dispute.severity == "text" and dispute.reread_may_settle  # once read by route A
+    assert decision.disputed_pages == frozenset()  # but no value is in doubt
+
+
+def test_a_value_dispute_makes_the_document_unresolved_beside_a_text_dispute() -> None:
+    truth = _unbalanced(_truth())
+    a = _changed(
+        _changed(truth, 3, description="standing order landlord"), 5, amount=Decimal("-8.00")
+    )
+    decision = decide(_pair(a, truth))
+    assert decision.status == "unresolved"
+    assert [(d.field, d.severity) for d in decision.disputes] == [
+        ("description", "text"),
+        ("amount", "value"),
+    ]
+    assert decision.row_confidence[3] == pytest.approx(0.5)
+    assert decision.row_confidence[5] == 0.0
+    assert decision.disputed_pages == frozenset({2, 3})
+
+
+def test_header_fields_are_value_disputes() -> None:
+    truth = _truth()
+    a = truth.model_copy(update={"account_holder": "Erika Mustermann"})
+    b = truth.model_copy(update={"account_holder": "Max Mustermann"})
+    decision = decide(_pair(a, b))
+    assert decision.status == "unresolved"
+    assert [(d.field, d.severity) for d in decision.disputes] == [("account_holder", "value")]
+
+
+def test_route_a_passes_that_differ_keep_the_page_open() -> None:
+    """Route A has not repeated itself: another pass may side with route B, or with itself."""
+    truth = _unbalanced(_truth())
+    a = _changed(truth, 1, amount=Decimal("-250.00"))
+    again = _changed(truth, 1, amount=Decimal("205.00"))
+    decision = decide([*_pair(a, truth), candidate("visual", again, (1,))])
     assert decision.status == "unresolved"
     [dispute] = decision.disputes
-    assert (dispute.field, dispute.row) == ("description", 3)
+    assert dispute.reread_may_settle
+    assert decision.disputed_pages == frozenset({1})
+
+
+def test_a_value_repeated_by_route_a_is_futile_even_after_a_different_answer() -> None:
+    truth = _unbalanced(_truth())
+    wrong = _changed(truth, 1, amount=Decimal("-250.00"))
+    other = _changed(truth, 1, amount=Decimal("205.00"))
+    passes = [
+        *_pair(wrong, truth),
+        candidate("visual", other, (1,)),
+        candidate("visual", wrong, (1,)),
+    ]
+    decision = decide(passes)
+    assert decision.status == "unresolved"
+    assert decision.disputed_pages == frozenset()
+
+
+def test_only_pages_another_pass_could_settle_are_reread() -> None:
+    """Page 1: route A repeated its amount against route B (futile), with a text dispute route A
+    has read twice. Page 3: route B's amount against route A's only reading (open)."""
+    truth = _unbalanced(_truth())
+    a = _changed(truth, 1, amount=Decimal("-250.00"), description="salary")
+    b = _changed(truth, 5, amount=Decimal("-8.00"))
+    page_one = candidate("visual", with_rows(a, a.transactions[:2]), (1,))
+    decision = decide([*_pair(a, b), page_one])
+    assert decision.status == "unresolved"
+    futile = {(d.field, d.row, d.severity) for d in decision.disputes if not d.reread_may_settle}
+    assert futile == {("amount", 1, "value"), ("description", 1, "text")}
+    assert decision.disputed_pages == frozenset({3})
+
+
+def test_a_text_dispute_rides_along_with_a_value_dispute_but_runs_no_pass_alone() -> None:
+    truth = _unbalanced(_truth())
+    a = _changed(_changed(truth, 1, description="salary"), 5, amount=Decimal("-8.00"))
+    decision = decide(_pair(a, truth))
+    assert decision.disputed_pages == frozenset({1, 3})  # page 1 for its text, read once
+    # Route A repeats its amount on page 3: futile; page 1's text alone is worth no pass.
+    repeated = candidate("visual", with_rows(a, a.transactions[4:]), (3,))
+    decision = decide([*_pair(a, truth), repeated])
+    assert decision.status == "unresolved"
+    assert [d.reread_may_settle for d in decision.disputes] == [True, False]
+    assert decision.disputed_pages == frozenset()
+    # Route A reads page 3 as route B did: settled; the text stays a soft dispute.
+    corrected = candidate("visual", with_rows(truth, truth.transactions[4:]), (3,))
+    decision = decide([*_pair(a, truth), corrected])
+    assert decision.status == "resolved"
+    assert [(d.field, d.severity) for d in decision.disputes] == [("description", "text")]
+    assert decision.disputed_pages == frozenset()
+
+
+def _merge(base: Statement, index: int, *, amount: str | None = None) -> Statement:
+    """Rows ``index`` and ``index + 1`` read as one, as a model merges them: amounts summed (or
+    ``amount``), texts joined, the second row's balance."""
+    rows = list(base.transactions)
+    first, second = rows[index], rows.pop(index + 1)
+    rows[index] = first.model_copy(
+        update={
+            "amount": Decimal(amount) if amount else first.amount + second.amount,
+            "description": f"{first.description} {second.description}",
+            "balance": second.balance,
+        }
+    )
+    return with_rows(base, rows)
+
+
+@pytest.mark.parametrize("merged_by", ["ocr", "visual"])
+def test_split_rows_keep_their_own_text_against_a_merged_reading(merged_by: str) -> None:
+    """The balances split route B's (or A's) merged row in two; its joined text keeps no dispute
+    open, and each row keeps the other route's own description."""
+    truth = _truth()
+    merged = _merge(truth, 2)
+    a, b = (truth, merged) if merged_by == "ocr" else (merged, truth)
+    decision = decide(_pair(a, b))
+    assert decision.status == "resolved"
+    assert decision.disputes == []
+    assert decision.statement.transactions == truth.transactions
+
+
+def test_a_merged_row_with_a_spoilt_sum_is_known_by_its_joined_text() -> None:
+    truth = _truth()
+    merged = _merge(truth, 2, amount="31.00")  # a sign misread besides the merge
+    decision = decide(_pair(truth, merged))
+    assert decision.disputes == []
+    assert [t.description for t in decision.statement.transactions] == [
+        t.description for t in truth.transactions
+    ]
+
+
+def test_the_text_of_unsplit_merged_rows_follows_the_rows_the_result_holds() -> None:
+    """Nothing confirms the split (no balances): the amounts stay value disputes, and the text
+    kept is route A's own, fitting the two rows the best guess holds."""
+    truth = _truth(balances=False)
+    decision = decide(_pair(truth, _merge(truth, 2)))
+    assert decision.status == "unresolved"
+    assert {d.field for d in decision.disputes} == {"amount", "row"}
+    assert decision.statement.transactions == truth.transactions
+
+
+def test_a_cut_text_yields_to_the_reading_that_continues_it() -> None:
+    """Two routes, one lost the tail of a wrapped description: the fuller one is the best guess,
+    and the dispute stays listed."""
+    truth = _truth()
+    cut = _changed(truth, 2, description="booking")
+    decision = decide(_pair(cut, truth))
+    assert decision.status == "resolved"
+    [dispute] = decision.disputes
+    assert (dispute.field, dispute.severity, dispute.chosen) == (
+        "description",
+        "text",
+        "booking 3 shop2",
+    )
+    assert decision.statement.transactions[2].description == "booking 3 shop2"
 
 
 def test_a_row_both_routes_dropped_is_restored_and_then_the_other_ties_settle() -> None:
@@ -416,6 +587,7 @@ def test_to_dict_fits_the_schema_extraction_block() -> None:
     document["extraction"] = {"source": "s.pdf", "engine": "vlm", **decision.to_dict()}
     validate_document(document)
     assert document["extraction"]["disputes"][0]["field"] == "bank_name"
+    assert document["extraction"]["disputes"][0]["severity"] == "value"
 
 
 def test_no_candidates_is_an_error() -> None:

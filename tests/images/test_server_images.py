@@ -231,11 +231,11 @@ def test_ollama_image_gives_up_when_the_server_never_answers(
 def test_ollama_image_fails_clearly_when_a_pull_fails(
     server_images: dict[str, str], run_container: RunContainer
 ) -> None:
-    # Upper case is not a valid model name: the stand-in registry refuses it as Ollama's does.
-    env = {"OLLAMA_HOST": f"127.0.0.1:{free_port()}", "OLLAMA_PULL_MODELS": "Invalid:name"}
+    # Three path parts is not a valid model name: the stand-in registry refuses it as Ollama's does.
+    env = {"OLLAMA_HOST": f"127.0.0.1:{free_port()}", "OLLAMA_PULL_MODELS": "not/a/valid:name"}
     container = run_container(server_images["ollama"], env)
     assert wait_for_exit(container) == 1
-    assert "error: pulling Invalid:name failed" in container.logs()
+    assert "error: pulling not/a/valid:name failed" in container.logs()
 
 
 def test_vllm_image_runs_non_root_with_its_settings_and_cache_on_the_volume(
