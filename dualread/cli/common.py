@@ -68,11 +68,14 @@ class Reporter:
             return
         record = result.document["extraction"]
         rows = len(result.document["transactions"])
-        disputes = len(record.get("disputes", []))
+        disputes = record.get("disputes", [])
+        text_only = sum(1 for d in disputes if d.get("severity") == "text")
         passes = len([p for p in record.get("passes", []) if p.get("route") != "embedded"])
         line = f"{result.source}: {record['status']}, {rows} transactions"
         if disputes:
-            line += f", {disputes} disputed"
+            line += f", {len(disputes)} disputed"
+            if text_only:
+                line += f" ({text_only} text only)"
         if passes:
             line += f", {passes} passes"
         self.info(f"{line}, {result.elapsed_s:.1f}s")
