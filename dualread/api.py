@@ -25,7 +25,7 @@ from dualread.exit_codes import (
     EXIT_SERVERS_UNAVAILABLE,
     EXIT_UNRESOLVED,
 )
-from dualread.pipeline import BatchOptions, DocumentReading, ServerControl, read_batch
+from dualread.pipeline import BatchOptions, DocumentReading, PassRecord, ServerControl, read_batch
 from dualread.readers import Readers
 from dualread.runtime.errors import LauncherError, ServersUnavailable
 from dualread.runtime.factory import open_manager
@@ -176,7 +176,7 @@ def extract_many(
             return
         elapsed = (time.perf_counter() - started) / max(len(readings), 1)
         for reading in readings:
-            yield _result_for(reading, engine, elapsed, options, readers)
+            yield _result_for(reading, engine, elapsed, options)
 
 
 def _result_for(
@@ -184,7 +184,6 @@ def _result_for(
     engine: str,
     elapsed: float,
     options: ExtractOptions,
-    readers: Readers,
 ) -> ExtractionResult:
     path = reading.document.path
     pages = len(reading.document.pages)
@@ -222,9 +221,10 @@ def _embedded_batch(
                 document.path, EXIT_UNRESOLVED, error=f"{document.path}: {error}", engine="embedded"
             )
             continue
+        elapsed = time.perf_counter() - started
+        reading.passes.append(PassRecord(1, "embedded", document.page_numbers, elapsed, {}))
         reading.decision = consensus.decide(reading.candidates, on_dispute="best")
         reading.status = "unresolved" if reading.decision.arithmetic.ok is False else "single"
-        elapsed = time.perf_counter() - started
         if on_progress:
             on_progress("embedded", 1)
         yield ExtractionResult(
