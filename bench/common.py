@@ -89,6 +89,15 @@ def machine_description() -> dict[str, Any]:
     }
 
 
+def own_peak_rss_mib() -> float:
+    """This process's own peak resident memory (VmHWM). Unlike ``getrusage``'s ``ru_maxrss``,
+    it is not inherited from the parent through fork and exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
+
+
 def summarize(samples: Sequence[float], digits: int = 6) -> dict[str, Any]:
     """Median, min and max of ``samples``, and the samples themselves, rounded to ``digits``."""
     if not samples:
@@ -177,6 +186,21 @@ def result_path(name: str, output: Path | None, quick: bool) -> Path:
     return (QUICK_RESULTS_DIR if quick else RESULTS_DIR) / f"{name}.json"
 
 
+def _without_output(argv: Sequence[str]) -> list[str]:
+    """The command-line arguments less ``--output PATH``: where a result went is not part of
+    the command that reproduces it."""
+    kept: list[str] = []
+    skip = False
+    for argument in argv:
+        if skip:
+            skip = False
+        elif argument == OUTPUT_OPTION:
+            skip = True
+        elif not argument.startswith(OUTPUT_OPTION + "="):
+            kept.append(argument)
+    return kept
+
+
 class Run:
     """One benchmark run: collects the parts of the result file and writes it at the end."""
 
@@ -187,8 +211,17 @@ class Run:
         self.started = time.perf_counter()
         self.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self.machine = machine_description()
-        argv = ["uv", "run", "--frozen", "python", "-m", f"bench.{name}", *sys.argv[1:]]
-        self.command = shlex.join(argv)
+        self.command = shlex.join(
+            [
+                "uv",
+                "run",
+                "--frozen",
+                "python",
+                "-m",
+                f"bench.{name}",
+                *_without_output(sys.argv[1:]),
+            ]
+        )
 
     def write(
         self,

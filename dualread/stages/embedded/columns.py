@@ -12,205 +12,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dualread.stages.embedded.layout import Line
+from dualread.stages.embedded.vocabulary import COLUMN_TITLES, TITLE_FILLER, Role
 from dualread.stages.embedded.words import Word
 
-Role = Literal[
-    "date",
-    "posting_date",
-    "value_date",
-    "description",
-    "counterparty",
-    "reference",
-    "amount",
-    "debit",
-    "credit",
-    "balance",
-]
 MONEY_ROLES: frozenset[Role] = frozenset({"amount", "debit", "credit"})
 NUMERIC_ROLES: frozenset[Role] = MONEY_ROLES | {"balance"}
 TEXT_ROLES: frozenset[Role] = frozenset({"description", "counterparty", "reference"})
-DATE_ROLES: frozenset[Role] = frozenset({"date", "posting_date", "value_date"})
 
-_VOCABULARY: dict[Role, tuple[str, ...]] = {
-    "date": (
-        "date",
-        "datum",
-        "дата",
-        "日期",
-        "trans date",
-        "transaction date",
-        "txn date",
-        "booking date",
-        "buchung",
-        "buchungstag",
-        "buchungsdatum",
-        "bu-tag",
-        "date operation",
-        "date d'operation",
-        "date de l'operation",
-        "boekdatum",
-        "transactiedatum",
-        "дата операции",
-        "дата проводки",
-    ),
-    "posting_date": ("post date", "posting date", "date posted", "date comptable"),
-    "value_date": (
-        "value date",
-        "value",
-        "val.",
-        "valuta",
-        "valutadatum",
-        "wert",
-        "wertstellung",
-        "date valeur",
-        "date de valeur",
-        "valeur",
-        "interest date",
-        "rentedatum",
-        "дата валют.",
-        "дата валют",
-        "дата валютирования",
-    ),
-    "description": (
-        "description",
-        "details",
-        "transaction details",
-        "transaction description",
-        "particulars",
-        "narrative",
-        "narration",
-        "merchant",
-        "merchant name",
-        "text",
-        "booking text",
-        "buchungstext",
-        "verwendungszweck",
-        "vorgang",
-        "buchungsinformation",
-        "buchungsinformationen",
-        "beschreibung",
-        "erlauterung",
-        "omschrijving",
-        "mededeling",
-        "mededelingen",
-        "detail",
-        "libelle",
-        "operation",
-        "operations",
-        "nature de l'operation",
-        "описание",
-        "описание операции",
-        "назначение платежа",
-        "содержание операции",
-        "детали операции",
-        "進支詳情",
-    ),
-    "counterparty": (
-        "counterparty",
-        "payee",
-        "payer",
-        "beneficiary",
-        "tegenpartij",
-        "tegenrekening",
-        "naam tegenpartij",
-        "empfanger",
-        "auftraggeber",
-        "zahlungsempfanger",
-        "auftraggeber/empfanger",
-        "contrepartie",
-        "beneficiaire",
-        "контрагент",
-        "получатель",
-        "плательщик",
-    ),
-    "reference": (
-        "reference",
-        "ref",
-        "ref.",
-        "referenz",
-        "kenmerk",
-        "номер документа",
-        "№ документа",
-        "cheque no",
-        "check no",
-        "cheque number",
-        "check number",
-    ),
-    "debit": (
-        "debit",
-        "debits",
-        "debet",
-        "withdrawal",
-        "withdrawals",
-        "paid out",
-        "money out",
-        "soll",
-        "belastung",
-        "ausgang",
-        "ausgange",
-        "af",
-        "cheques et debits",
-        "retrait",
-        "retraits",
-        "расход",
-        "списание",
-        "дебет",
-        "提取",
-    ),
-    "credit": (
-        "credit",
-        "credits",
-        "deposit",
-        "deposits",
-        "paid in",
-        "money in",
-        "haben",
-        "gutschrift",
-        "eingang",
-        "eingange",
-        "bij",
-        "depot",
-        "depots",
-        "depots et credits",
-        "versement",
-        "versements",
-        "приход",
-        "зачисление",
-        "поступление",
-        "кредит",
-        "存入",
-    ),
-    "amount": (
-        "amount",
-        "transaction amount",
-        "betrag",
-        "umsatz",
-        "bedrag",
-        "montant",
-        "сумма",
-        "сумма операции",
-    ),
-    "balance": (
-        "balance",
-        "running balance",
-        "saldo",
-        "kontostand",
-        "solde",
-        "остаток",
-        "結餘",
-    ),
-}
-# Words that may sit inside or between column titles without being titles themselves.
-_FILLER = frozenset(
-    {"", "or", "and", "et", "und", "en", "of", "и", "или", "/", "-", "+", "$", "€", "£", "¥", "₽"}
-    | {"eur", "usd", "gbp", "chf", "rub", "cad", "sgd", "hkd", "name", "no", "no.", "nr", "nr."}
-)
 MIN_TITLE_SHARE = 0.7  # of a header line's words that must be titles or filler
 
 
@@ -229,7 +42,7 @@ def _fold_token(text: str) -> str:
 
 _PHRASES: dict[tuple[str, ...], Role] = {
     tuple(_fold_token(part) for part in phrase.split()): role
-    for role, phrases in _VOCABULARY.items()
+    for role, phrases in COLUMN_TITLES.items()
     for phrase in phrases
 }
 _LONGEST_PHRASE = max(len(p) for p in _PHRASES)
@@ -253,6 +66,11 @@ class Column:
 @dataclass(frozen=True)
 class TableHeader:
     columns: tuple[Column, ...]
+    text_columns: tuple[Column, ...] = field(init=False)  # where words that are no numbers go
+
+    def __post_init__(self) -> None:
+        text = tuple(c for c in self.columns if c.role not in NUMERIC_ROLES)
+        object.__setattr__(self, "text_columns", text or self.columns)
 
     def has(self, role: Role) -> bool:
         return any(c.role == role for c in self.columns)
@@ -303,7 +121,7 @@ def _match_titles(tokens: Sequence[_Token]) -> tuple[list[Column], int]:
                 index += length
                 break
         else:
-            covered += tokens[index].key in _FILLER or not re.search(r"\w", tokens[index].key)
+            covered += tokens[index].key in TITLE_FILLER or not re.search(r"\w", tokens[index].key)
             index += 1
     return matches, covered
 
@@ -382,7 +200,6 @@ def _widen_with_fillers(columns: list[Column], words: Sequence[Word]) -> list[Co
 
 _NUMBERISH = re.compile(r"^[-+(]?[\d.,'\u00a0 ]*\d[)\-+]?$|^[-+$€£¥₽]$")
 _GROUP_HEAD = re.compile(r"^[-+(]?\d{1,3}$|^[-+]$")
-_GROUP_TAIL = re.compile(r"^\d{3}(?:[.,]\d+)?[)\-+]?$|^\d+(?:[.,]\d+)?[)\-+]?$")
 
 
 def _joins_number(left: Word, right: Word) -> bool:
@@ -421,11 +238,14 @@ def column_for(word: Word, header: TableHeader) -> Column:
     and dates run rightwards from their title) belongs to it, unless it is a number and a
     right-aligned numeric title (amounts run leftwards) is nearer on the right.
     """
-    numberish = bool(_NUMBERISH.match(word.text))
-    candidates = [c for c in header.columns if numberish or c.role not in NUMERIC_ROLES]
-    candidates = candidates or list(header.columns)
-    best = max(candidates, key=lambda c: c.overlap(word))
-    if best.overlap(word) > 0:
+    numberish = _NUMBERISH.match(word.text) is not None
+    candidates = header.columns if numberish else header.text_columns
+    best, most = None, 0.0
+    for column in candidates:
+        overlap = min(column.x1, word.x1) - max(column.x0, word.x0)
+        if overlap > most:
+            best, most = column, overlap
+    if best is not None:
         return best
     left = max((c for c in candidates if c.x1 <= word.x0), key=lambda c: c.x1, default=None)
     right = min((c for c in candidates if c.x0 >= word.x1), key=lambda c: c.x0, default=None)

@@ -1,13 +1,18 @@
 """The embedded CPU engine: a document in, a :class:`Candidate` out, no model server involved.
 
 Per page it takes the PDF text layer when that layer is usable, else OCR of the page image
-(straightened first). When the reading is doubtful (no table, broken arithmetic, undecodable
-glyphs) and a text layer was used, a sample of its words is checked against OCR; a layer that
-does not say what the page shows is dropped and those pages are read by OCR instead.
+(straightened first). A reading is doubtful when it finds no table, its arithmetic fails, rows
+lack amounts, glyphs are undecodable, or no header line could be read. Then:
+
+- if a text layer was used, a sample of its words is checked against OCR; a layer that does not
+  say what the page shows is dropped and those pages are read by OCR instead;
+- if OCR was used, the pages are read again by the other OCR engine (where installed: Tesseract
+  also reads Cyrillic, which RapidOCR's bundled models do not) and the better reading is kept.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -59,24 +64,54 @@ def _lines(pages: dict[int, PageWords]) -> PageLines:
     ]
 
 
-def _read(pages: dict[int, PageWords]) -> tuple[Reading | None, str | None, PageLines]:
-    """The reading of the pages (or why there is none), and the lines it was read from."""
-    lines = _lines(pages)
+@dataclass
+class _Attempt:
+    """One reading of the pages, or why there is none, with what it was read from."""
+
+    pages: _Pages
+    lines: PageLines
+    reading: Reading | None
+    problem: str | None
+    report: ArithmeticReport | None
+
+    @property
+    def doubtful(self) -> bool:
+        if self.reading is None or self.report is None:
+            return True
+        garbage = any(q.garbage_chars for q in self.pages.quality.values())
+        return bool(
+            self.report.violations
+            or self.reading.primary.rows_without_amount
+            or self.reading.columns_inferred
+            or garbage
+        )
+
+    def rank(self) -> tuple[bool, bool, bool, int]:
+        """Better readings rank higher: a table at all, arithmetic that holds, a header that
+        could be read, more rows."""
+        if self.reading is None or self.report is None:
+            return (False, False, False, 0)
+        rows = len(self.reading.primary.statement.transactions)
+        return (True, not self.report.violations, not self.reading.columns_inferred, rows)
+
+
+def _attempt(pages: _Pages) -> _Attempt:
+    lines = _lines(pages.words)
     try:
-        return read_statement(lines, pages[min(pages)].height), None, lines
+        reading = read_statement(lines, pages.words[min(pages.words)].height)
     except NoStatementTableError as error:
-        return None, str(error), lines
+        return _Attempt(pages, lines, None, str(error), None)
+    return _Attempt(pages, lines, reading, None, check(reading.primary.statement))
 
 
-def _doubtful(reading: Reading | None, report: ArithmeticReport | None, pages: _Pages) -> bool:
-    if reading is None or report is None:
-        return True
-    garbage = any(q.garbage_chars for q in pages.quality.values())
-    return bool(report.violations or reading.primary.rows_without_amount or garbage)
-
-
-def _report(reading: Reading | None) -> ArithmeticReport | None:
-    return None if reading is None else check(reading.primary.statement)
+def _reocr(
+    document: Document, pages: _Pages, numbers: list[int], engine: OcrEngine, dpi: int
+) -> _Pages:
+    """A copy of ``pages`` with the given pages read by OCR with ``engine``."""
+    again = _Pages(dict(pages.words), dict(pages.quality), dict(pages.skew))
+    for number in numbers:
+        again.words[number], again.skew[number] = _ocr_page(document, number, engine, dpi)
+    return again
 
 
 def _raw(pages: dict[int, PageWords], lines: PageLines, elapsed: float) -> list[RawOutput]:
@@ -104,53 +139,89 @@ def read_embedded(
     """Read a statement with the embedded engine (PDF text layer, else OCR; rule-based reader).
 
     ``dpi`` is the render resolution for OCR (default: 200 for RapidOCR, 300 for Tesseract).
-    ``verify_text_layer``: "auto" checks the text
-    layer against OCR only when the reading is doubtful, "always" on every document, "never"
-    trusts it. Raises :class:`EmbeddedReadError` (one line, naming the file) when no statement
-    table is found or OCR cannot run.
+    ``verify_text_layer``: "auto" checks the text layer against OCR only when the reading is
+    doubtful, "always" on every document, "never" trusts it. A doubtful reading of OCR pages
+    is repeated with the other OCR engine, where installed, and the better one kept. Raises
+    :class:`EmbeddedReadError` (one line, naming the file) when no statement table is found or
+    OCR cannot run.
     """
     started = time.perf_counter()
     dpi = dpi or DEFAULT_OCR_DPI[ocr]
     timings: dict[str, float] = {}
+    notes: dict[str, Any] = {"text_layer_check": "skipped", "second_ocr": None}
     try:
-        pages = _collect_pages(document, ocr, dpi, timings)
-        reading, problem, lines = _read(pages.words)
-        report = _report(reading)
-        check_result = "skipped"
-        text_pages = [n for n, w in pages.words.items() if w.source == "text"]
-        wants_check = verify_text_layer == "always" or (
-            verify_text_layer == "auto" and _doubtful(reading, report, pages)
-        )
-        if text_pages and wants_check:
-            check_started = time.perf_counter()
-            first = text_pages[0]
-            matches = text_layer_matches_image(
-                pages.words[first], document.render(first, CHECK_RENDER_DPI)
-            )
-            check_result = "failed" if matches is False else "passed"
-            if matches is False:
-                for number in text_pages:
-                    pages.words[number], pages.skew[number] = _ocr_page(document, number, ocr, dpi)
-                reading, problem, lines = _read(pages.words)
-                report = _report(reading)
-            timings["text_layer_check"] = time.perf_counter() - check_started
+        attempt = _attempt(_collect_pages(document, ocr, dpi, timings))
+        text_pages = [n for n, w in attempt.pages.words.items() if w.source == "text"]
+        if text_pages and (
+            verify_text_layer == "always" or (verify_text_layer == "auto" and attempt.doubtful)
+        ):
+            attempt = _check_text_layer(document, attempt, text_pages, ocr, dpi, notes, timings)
+        attempt = _second_opinion(document, attempt, ocr, notes, timings)
     except OcrUnavailableError as error:
         raise EmbeddedReadError(f"{document.path}: OCR failed: {error}") from None
     except DocumentError as error:
         raise EmbeddedReadError(str(error)) from None
-    if reading is None or report is None:
-        raise EmbeddedReadError(f"{document.path}: {problem}")
+    if attempt.reading is None or attempt.report is None:
+        raise EmbeddedReadError(f"{document.path}: {attempt.problem}")
     elapsed = time.perf_counter() - started
     timings["embedded"] = elapsed
     return Candidate(
         route="embedded",
-        statement=reading.primary.statement,
+        statement=attempt.reading.primary.statement,
         pages=tuple(document.page_numbers),
         params=PassParams(dpi=dpi),
-        raw=_raw(pages.words, lines, elapsed),
+        raw=_raw(attempt.pages.words, attempt.lines, elapsed),
         timings=timings,
-        notes=_notes(reading, report, pages, check_result),
+        notes={**notes, **_notes(attempt.reading, attempt.report, attempt.pages)},
     )
+
+
+def _check_text_layer(
+    document: Document,
+    attempt: _Attempt,
+    text_pages: list[int],
+    ocr: OcrEngine,
+    dpi: int,
+    notes: dict[str, Any],
+    timings: dict[str, float],
+) -> _Attempt:
+    """Compare the first text page's layer with OCR; a layer that fails is replaced by OCR."""
+    started = time.perf_counter()
+    first = text_pages[0]
+    matches = text_layer_matches_image(
+        attempt.pages.words[first], document.render(first, CHECK_RENDER_DPI)
+    )
+    notes["text_layer_check"] = "failed" if matches is False else "passed"
+    if matches is False:
+        attempt = _attempt(_reocr(document, attempt.pages, text_pages, ocr, dpi))
+    timings["text_layer_check"] = time.perf_counter() - started
+    return attempt
+
+
+def _second_opinion(
+    document: Document,
+    attempt: _Attempt,
+    ocr: OcrEngine,
+    notes: dict[str, Any],
+    timings: dict[str, float],
+) -> _Attempt:
+    """A doubtful reading of OCR pages, read again by the other OCR engine if it is installed;
+    the better of the two is kept."""
+    ocr_pages = [n for n, w in attempt.pages.words.items() if w.source != "text"]
+    other: OcrEngine = "rapidocr" if ocr == "tesseract" else "tesseract"
+    if not ocr_pages or not attempt.doubtful or not shutil.which("tesseract"):
+        return attempt
+    started = time.perf_counter()
+    try:
+        second = _attempt(_reocr(document, attempt.pages, ocr_pages, other, DEFAULT_OCR_DPI[other]))
+    except OcrUnavailableError:
+        return attempt  # the second opinion is a bonus; the first reading stands
+    finally:
+        timings["second_ocr"] = time.perf_counter() - started
+    if second.rank() > attempt.rank():
+        notes["second_ocr"] = other
+        return second
+    return attempt
 
 
 def _collect_pages(
@@ -177,15 +248,13 @@ def _sources(pages: Iterable[PageWords]) -> dict[str, str]:
     return {str(p.number): p.source for p in pages}
 
 
-def _notes(
-    reading: Reading, report: ArithmeticReport, pages: _Pages, check_result: str
-) -> dict[str, Any]:
+def _notes(reading: Reading, report: ArithmeticReport, pages: _Pages) -> dict[str, Any]:
     return {
         "page_sources": _sources(pages.words.values()),
         "skew_degrees": {str(n): angle for n, angle in pages.skew.items() if angle},
-        "text_layer_check": check_result,
         "arithmetic": report.to_dict(),
         "card_statement": reading.primary.card_statement,
+        "columns_inferred": reading.columns_inferred,
         "rows_without_amount": reading.primary.rows_without_amount,
         "other_accounts": [a.statement.to_json_dict() for a in reading.accounts[1:]],
     }

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Literal
 
 from dualread.consensus.normalize import normalize_iban
+from dualread.stages.embedded import vocabulary
 from dualread.stages.embedded.columns import fold
 from dualread.stages.embedded.layout import Line
 from dualread.stages.embedded.numbers import NumberFormat, find_dates, parse_money
@@ -33,185 +34,17 @@ def _fold_labels(labels: Sequence[str]) -> tuple[str, ...]:
 
 MAX_PERIOD_LINE_WORDS = 16  # a date range in a longer line is prose, not the period
 
-_OPENING_LABELS = _fold_labels(
-    (
-        "opening balance",
-        "beginning balance",
-        "previous balance",
-        "balance brought forward",
-        "start balance",
-        "alter kontostand",
-        "alter saldo",
-        "anfangssaldo",
-        "saldo vorher",
-        "vorheriger saldo",
-        "kontostand alt",
-        "solde d'ouverture",
-        "solde precedent",
-        "ancien solde",
-        "solde initial",
-        "solde au debut",
-        "beginsaldo",
-        "vorig saldo",
-        "oud saldo",
-        "saldo van vorige pagina",
-        "входящий остаток",
-        "остаток на начало",
-        "задолженность на начало",
-    )
-)
-_CLOSING_LABELS = _fold_labels(
-    (
-        "closing balance",
-        "ending balance",
-        "new balance",
-        "balance carried forward",
-        "end balance",
-        "neuer kontostand",
-        "neuer saldo",
-        "endsaldo",
-        "kontostand neu",
-        "solde de fermeture",
-        "nouveau solde",
-        "solde final",
-        "solde a la fin",
-        "eindsaldo",
-        "nieuw saldo",
-        "saldo naar volgende pagina",
-        "исходящий остаток",
-        "остаток на конец",
-        "задолженность на конец",
-    )
-)
+_OPENING_LABELS = _fold_labels(vocabulary.OPENING_LABELS)
+_CLOSING_LABELS = _fold_labels(vocabulary.CLOSING_LABELS)
 # "Balance as of 01.10.2025": opening or closing depending on where the date falls.
-_BALANCE_AS_OF = _fold_labels(
-    ("balance as of", "balance as at", "saldo per", "kontostand am", "solde au")
-)
-_HOLDER_LABELS = _fold_labels(
-    (
-        "account holder",
-        "account name",
-        "customer name",
-        "kontoinhaber",
-        "inhaber",
-        "titulaire du compte",
-        "titulaire",
-        "rekeninghouder",
-        "tenaamstelling",
-        "владелец счета",
-        "владелец",
-        "клиент",
-    )
-)
-_ACCOUNT_LABELS = _fold_labels(
-    (
-        "account number",
-        "account no",
-        "card number",
-        "kontonummer",
-        "konto-nr",
-        "konto nr",
-        "kartennummer",
-        "numero de compte",
-        "numero de carte",
-        "n° de compte",
-        "rekeningnummer",
-        "kaartnummer",
-        "номер счета",
-        "номер карты",
-        "счет №",
-    )
-)
-_BIC_LABELS = ("bic", "swift", "bic (swift)", "swift/bic", "bic/swift", "swift code")
-_CURRENCY_LABELS = _fold_labels(
-    (
-        "currency",
-        "all amounts in",
-        "amounts in",
-        "wahrung",
-        "betrage in",
-        "devise",
-        "montants en",
-        "bedragen in",
-        "valuta",
-        "валюта счета",
-        "валюта",
-    )
-)
-_PERIOD_LABELS = _fold_labels(
-    (
-        "statement period",
-        "period",
-        "zeitraum",
-        "periode",
-        "periode du",
-        "период",
-        "vom",
-        "from",
-        "du",
-        "van",
-    )
-)
-_CARD_MARKERS = _fold_labels(
-    (
-        "credit card",
-        "card statement",
-        "minimum payment",
-        "kreditkarte",
-        "releve de carte",
-        "creditcard",
-        "кредитной карте",
-        "кредитная карта",
-    )
-)
-_STATEMENT_TITLES = _fold_labels(
-    (
-        "statement",
-        "kontoauszug",
-        "releve",
-        "afschrift",
-        "выписка",
-        "abrechnung",
-        "rekeningoverzicht",
-    )
-)
-_CURRENCY_SYMBOLS = {"€": "EUR", "£": "GBP", "₽": "RUB", "руб": "RUB", "zł": "PLN", "₹": "INR"}
-# ISO 4217 codes that statements commonly print; a bare three-letter word elsewhere is not one.
-_ISO_CURRENCIES = frozenset(
-    [
-        "EUR",
-        "USD",
-        "GBP",
-        "CHF",
-        "SGD",
-        "HKD",
-        "CAD",
-        "AUD",
-        "NZD",
-        "RUB",
-        "PLN",
-        "CZK",
-        "SEK",
-        "NOK",
-        "DKK",
-        "JPY",
-        "CNY",
-        "INR",
-        "HUF",
-        "RON",
-        "BGN",
-        "TRY",
-        "ZAR",
-        "MXN",
-        "BRL",
-        "AED",
-        "SAR",
-        "ILS",
-        "KZT",
-        "UAH",
-        "BYN",
-    ]
-)
+_BALANCE_AS_OF = _fold_labels(vocabulary.BALANCE_AS_OF)
+_HOLDER_LABELS = _fold_labels(vocabulary.HOLDER_LABELS)
+_ACCOUNT_LABELS = _fold_labels(vocabulary.ACCOUNT_LABELS)
+_BIC_LABELS = vocabulary.BIC_LABELS
+_CURRENCY_LABELS = _fold_labels(vocabulary.CURRENCY_LABELS)
+_PERIOD_LABELS = _fold_labels(vocabulary.PERIOD_LABELS)
+_CARD_MARKERS = _fold_labels(vocabulary.CARD_MARKERS)
+_STATEMENT_TITLES = _fold_labels(vocabulary.STATEMENT_TITLES)
 _PERIOD_JOINER = re.compile(
     r"\d\s*(?:-|–|—|to|bis|au|t/m|tot|по|until|through)\s*\S*\d", re.IGNORECASE
 )
@@ -302,7 +135,9 @@ def _trailing_money(words: Sequence[Word], numbers: NumberFormat) -> Decimal | N
     """The longest run of words at the end that reads as one amount with cents ('10 750,00 $').
 
     Cents are required: a balance is printed with them, a year or a count ('2025', '6') is not.
+    Marks that are no words ('|', a box border OCR read as text) are passed over.
     """
+    words = [w for w in words if any(ch.isalnum() or ch in "$€£¥₽" for ch in w.text)]
     best: Decimal | None = None
     for size in range(1, min(5, len(words)) + 1):
         text = " ".join(w.text for w in words[-size:])
@@ -372,13 +207,13 @@ def _currency(lines: Sequence[Line]) -> str | None:
             continue
         for word in line.words[found[0] + found[1] :]:
             code = word.text.strip(":.,()").upper()
-            if code in _ISO_CURRENCIES:
+            if code in vocabulary.ISO_CURRENCIES:
                 return code
     codes = Counter(
         w.text.strip(":.,()")
         for line in lines
         for w in line.words
-        if w.text.strip(":.,()") in _ISO_CURRENCIES
+        if w.text.strip(":.,()") in vocabulary.ISO_CURRENCIES
     )
     if codes:
         return codes.most_common(1)[0][0]
@@ -386,7 +221,7 @@ def _currency(lines: Sequence[Line]) -> str | None:
         code
         for line in lines
         for w in line.words
-        for s, code in _CURRENCY_SYMBOLS.items()
+        for s, code in vocabulary.CURRENCY_SYMBOLS.items()
         if s in w.text.casefold()
     )
     return symbols.most_common(1)[0][0] if symbols else None
@@ -463,7 +298,7 @@ def _read_line(
     if fields.iban is None and (iban := _iban_in(line)):
         fields = replace(fields, iban=iban)
     if fields.bic is None and (found := _find_label(line, _BIC_LABELS)):
-        value_words = _words_after(line, *found) or _words_below(page, index, *found)
+        value_words = [*_words_after(line, *found), *_words_below(page, index, *found)]
         bic = next((w.text for w in value_words if _BIC_SHAPE.match(w.text)), None)
         if bic:
             fields = replace(fields, bic=bic)

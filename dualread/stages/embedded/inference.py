@@ -14,9 +14,10 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dualread.stages.embedded.columns import Column, Role, TableHeader, merge_number_parts
+from dualread.stages.embedded.columns import Column, TableHeader, merge_number_parts
 from dualread.stages.embedded.layout import Line
 from dualread.stages.embedded.numbers import NumberFormat, parse_day
+from dualread.stages.embedded.vocabulary import Role
 from dualread.stages.embedded.words import Word
 
 MIN_ROWS = 3  # fewer dated rows with amounts than this is not a table

@@ -88,27 +88,32 @@ def _slope_at(slopes: list[tuple[float, float]], y: float, band: float) -> float
 
 
 def _chain_lines(words: Sequence[Word], tolerance: float) -> list[list[Word]]:
-    """Follow each line from left to right: a word joins the line whose last word, extended
-    along the local tilt, passes closest through the word's centre."""
+    """Follow each line from left to right: a word joins the line whose course, its words'
+    mean centre extended along the local tilt, passes closest through the word's centre. The
+    mean (not the last word) keeps one tall or stray mark from steering the line."""
     slopes = _local_slopes(words)
     band = 8 * tolerance / LINE_TOLERANCE  # about eight text lines above and below
     lines: list[list[Word]] = []
+    sums: list[list[float]] = []  # per line: sum of centre x, sum of centre y
     for word in sorted(words, key=lambda w: w.x0):
-        best: list[Word] | None = None
+        best: int | None = None
         best_offset = tolerance
-        for line in lines:
+        for index, line in enumerate(lines):
             last = line[-1]
             if word.x0 < last.x1 - 0.3 * min(last.x1 - last.x0, word.x1 - word.x0):
                 continue  # overlapping: a word of another line
-            slope = _slope_at(slopes, last.center_y, band)
-            expected = last.center_y + slope * (word.center_x - last.center_x)
-            offset = abs(word.center_y - expected)
+            mean_x, mean_y = sums[index][0] / len(line), sums[index][1] / len(line)
+            slope = _slope_at(slopes, mean_y, band)
+            offset = abs(word.center_y - (mean_y + slope * (word.center_x - mean_x)))
             if offset <= best_offset:
-                best, best_offset = line, offset
+                best, best_offset = index, offset
         if best is None:
             lines.append([word])
+            sums.append([word.center_x, word.center_y])
         else:
-            best.append(word)
+            lines[best].append(word)
+            sums[best][0] += word.center_x
+            sums[best][1] += word.center_y
     return lines
 
 

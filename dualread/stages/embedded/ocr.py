@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
+import statistics
 import subprocess
 import threading
 from functools import cache
@@ -59,6 +61,9 @@ def _rapidocr() -> Any:
             # half of detection at 2000 px.
             "Det.limit_type": "max",
             "Det.limit_side_len": 1280,
+            # onnxruntime sizes its pool by the machine's cores; a process limited to fewer
+            # (taskset, a container's cpuset) would oversubscribe them.
+            "EngineConfig.onnxruntime.intra_op_num_threads": len(os.sched_getaffinity(0)),
         }
     )
 
@@ -84,7 +89,8 @@ def rapidocr_words(image: Image.Image, points_per_pixel: float) -> list[Word]:
     """Words with boxes from RapidOCR (detection + recognition, word boxes from CTC positions)."""
     engine = _rapidocr()
     with _RAPIDOCR_LOCK:
-        result = engine(np.asarray(image.convert("RGB")))
+        # Every call names its steps: RapidOCR keeps the last call's choice as the new default.
+        result = engine(np.asarray(image.convert("RGB")), use_det=True, use_cls=False, use_rec=True)
     if result.txts is None or result.boxes is None:
         return []
     words: list[Word] = []
@@ -121,7 +127,9 @@ def recognize_crops(crops: list[Image.Image]) -> list[str]:
     texts = []
     with _RAPIDOCR_LOCK:
         for crop in crops:
-            result = engine(np.asarray(crop.convert("RGB")), use_det=False, use_cls=False)
+            result = engine(
+                np.asarray(crop.convert("RGB")), use_det=False, use_cls=False, use_rec=True
+            )
             texts.append("".join(result.txts or ()))
     return texts
 
@@ -143,11 +151,43 @@ def _tesseract_languages() -> str:
     return "+".join(chosen)
 
 
+# Ink runs at least this long are rules, not letters: a share of the page side, and never less
+# than the tallest letter a statement prints (about 80 pixels at 300 dpi).
+RULE_SHARE_OF_WIDTH, RULE_SHARE_OF_HEIGHT = 1 / 30, 1 / 40
+MIN_RULE_PIXELS = 100
+
+
+def _runs_at_least(ink: np.ndarray, length: int) -> np.ndarray:
+    """Pixels lying on a horizontal run of ink at least ``length`` pixels long."""
+    sums = np.pad(np.cumsum(ink, axis=1, dtype=np.int32), ((0, 0), (1, 0)))
+    full = (sums[:, length:] - sums[:, :-length]) == length  # windows that are all ink
+    starts = np.pad(full.astype(np.int32), ((0, 0), (0, length - 1)))
+    covered = np.cumsum(starts, axis=1)
+    covered[:, length:] -= covered[:, :-length].copy()
+    return covered > 0
+
+
+def without_rules(image: Image.Image) -> Image.Image:
+    """The page in grey with its ruling lines (table borders, summary boxes) whitened.
+
+    Tesseract drops text lines that touch a box border, such as the closing balance inside a
+    summary box; letters are never this long, so removing long straight runs of ink is safe.
+    """
+    gray = np.asarray(image.convert("L")).copy()
+    ink = (gray < 160).astype(np.uint8)
+    height, width = gray.shape
+    across = max(MIN_RULE_PIXELS, round(width * RULE_SHARE_OF_WIDTH))
+    down = max(MIN_RULE_PIXELS, round(height * RULE_SHARE_OF_HEIGHT))
+    rules = _runs_at_least(ink, across) | _runs_at_least(ink.T, down).T
+    gray[rules] = 255
+    return Image.fromarray(gray)
+
+
 def tesseract_words(image: Image.Image, points_per_pixel: float) -> list[Word]:
     """Words with boxes from ``tesseract --psm 6`` TSV output (one uniform block of text)."""
     languages = _tesseract_languages()
     buffer = io.BytesIO()
-    image.convert("L").save(buffer, format="PNG")
+    without_rules(image).save(buffer, format="PNG")
     try:
         completed = subprocess.run(
             ["tesseract", "stdin", "stdout", "--psm", "6", "-l", languages, "tsv"],
@@ -167,7 +207,10 @@ def tesseract_words(image: Image.Image, points_per_pixel: float) -> list[Word]:
 
 
 def parse_tesseract_tsv(tsv: str, points_per_pixel: float) -> list[Word]:
-    """Word rows (level 5) of Tesseract's TSV output as words in points."""
+    """Word rows (level 5) of Tesseract's TSV output as words in points.
+
+    Words far flatter than the page's text are remnants of ruling lines, not print: dropped.
+    """
     words = []
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
         text = (row.get("text") or "").strip()
@@ -184,7 +227,10 @@ def parse_tesseract_tsv(tsv: str, points_per_pixel: float) -> list[Word]:
                 (top + height) * points_per_pixel,
             )
         )
-    return words
+    if not words:
+        return words
+    typical = statistics.median(w.height for w in words)
+    return [w for w in words if w.height >= 0.4 * typical]
 
 
 def ocr_words(image: Image.Image, engine: OcrEngine, points_per_pixel: float) -> list[Word]:

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from dualread.consensus.normalize import is_carried_forward, normalize_iban
+from dualread.stages.embedded import vocabulary
 from dualread.stages.embedded.columns import (
     MONEY_ROLES,
     TEXT_ROLES,
-    Role,
     TableHeader,
     fold,
     match_header,
@@ -51,23 +51,10 @@ from dualread.stages.embedded.numbers import (
     parse_day,
     parse_money,
 )
+from dualread.stages.embedded.vocabulary import Role
 from dualread.stages.embedded.words import Word
 from dualread.statement import Statement, Transaction
 
-_TOTAL_WORDS = (
-    "total",
-    "totals",
-    "subtotal",
-    "summe",
-    "gesamt",
-    "zwischensumme",
-    "totaal",
-    "totaux",
-    "sous-total",
-    "итого",
-    "всего",
-)
-_PAYMENT_WORDS = ("payment", "thank you", "zahlung", "paiement", "betaling", "погашение")
 _ACCOUNT_ID = re.compile(r"^[A-Z]{0,4}\d[\d\- ]{6,}\d$")
 # A continuation line sits at most this many word heights below the line before it: the lines of
 # one description are set closer together than one transaction is to the next.
@@ -122,6 +109,7 @@ class Reading:
 
     accounts: tuple[AccountReading, ...]
     numbers: NumberFormat
+    columns_inferred: bool  # no header line was readable: the columns were guessed from rows
 
     @property
     def primary(self) -> AccountReading:
@@ -145,7 +133,7 @@ def _identifiers(lines: Sequence[Line]) -> set[str]:
 
 
 def _is_total(line: Line) -> bool:
-    return fold(line.words[0].text).rstrip(":") in _TOTAL_WORDS
+    return fold(line.words[0].text).rstrip(":") in vocabulary.TOTAL_WORDS
 
 
 def _leading_date(words: Sequence[Word], numbers: NumberFormat) -> tuple[dt.date, int] | None:
@@ -169,6 +157,7 @@ class _TableReader:
         self.last_row: _Row | None = None  # the last one kept: a page's first line may continue it
         self.word_height = 10.0  # typical word height in the table: continuations share it
         self.seen_header = False  # a header line was read: never guess columns after that
+        self.columns_inferred = False
 
     @property
     def section(self) -> _Section:
@@ -214,6 +203,7 @@ class _TableReader:
             guess = infer_header(lines, self.numbers)
             if guess is not None:
                 inferred_at, inferred = guess
+                self.columns_inferred = True
         for index, (line, header) in enumerate(zip(lines, headers, strict=True)):
             if first_header is not None and index < first_header:
                 above.append(line)
@@ -366,7 +356,7 @@ def _year_context(lines: Sequence[Line], numbers: NumberFormat) -> NumberFormat:
 
 def _is_payment(description: str) -> bool:
     folded = fold(description)
-    return any(word in folded for word in _PAYMENT_WORDS)
+    return any(word in folded for word in vocabulary.PAYMENT_WORDS)
 
 
 def _card_signs(rows: list[Transaction], opening: Decimal | None, closing: Decimal | None) -> bool:
@@ -454,4 +444,4 @@ def read_statement(pages: Sequence[tuple[int, Sequence[Line]]], page_height: flo
             pages_lines = [pre_table, *pages_lines]
         fields = read_header(pages_lines, page_height, numbers)
         accounts.append(_statement(section, fields))
-    return Reading(tuple(accounts), numbers)
+    return Reading(tuple(accounts), numbers, reader.columns_inferred)

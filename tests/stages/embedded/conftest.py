@@ -87,3 +87,58 @@ def draw_statement(canvas: Canvas) -> None:
         y -= 13 + 10.5 * (len(lines) - 1)
     canvas.setFont("Helvetica", 6.5)
     canvas.drawString(48, 40, "Example Savings Bank - please check this statement.")
+
+
+def _rot13_cmap() -> bytes:
+    """A ToUnicode CMap that maps every letter to the one 13 places on: the glyphs drawn are
+    right, the text extracted is not (a 'broken' text layer)."""
+    pairs = []
+    for base in (ord("A"), ord("a")):
+        for offset in range(26):
+            pairs.append(f"<{base + offset:02X}> <{base + (offset + 13) % 26:04X}>")
+    for code in [*range(0x20, 0x41), *range(0x5B, 0x61), *range(0x7B, 0x7F)]:
+        pairs.append(f"<{code:02X}> <{code:04X}>")
+    chunks = [pairs[i : i + 100] for i in range(0, len(pairs), 100)]
+    body = "".join(f"{len(c)} beginbfchar\n" + "\n".join(c) + "\nendbfchar\n" for c in chunks)
+    return (
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+        "/CMapName /Rot13 def /CMapType 2 def\n"
+        "1 begincodespacerange <00> <FF> endcodespacerange\n"
+        f"{body}endcmap CMapName currentdict /CMap defineresource pop end end\n"
+    ).encode()
+
+
+def broken_font_pdf(lines: Sequence[tuple[float, float, str]]) -> bytes:
+    """A one-page PDF in Helvetica whose ToUnicode map scrambles letters (digits stay right).
+    ``lines`` are (x, y, text) in PDF points from the bottom left."""
+
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    content = "".join(
+        f"BT /F1 9 Tf 1 0 0 1 {x} {y} Tm ({escape(text)}) Tj ET\n" for x, y, text in lines
+    ).encode()
+    cmap = _rot13_cmap()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding "
+        b"/ToUnicode 6 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream",
+        b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"endstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)

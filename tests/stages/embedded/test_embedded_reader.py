@@ -157,3 +157,21 @@ def test_no_table_is_an_error() -> None:
     page = rows((40, ((40, "Dear customer, thank you for your letter of 3 May."),)))
     with pytest.raises(NoStatementTableError, match="no transaction table"):
         read_statement([(1, page)], PAGE_HEIGHT)
+
+
+def test_columns_are_inferred_when_no_header_can_be_read() -> None:
+    page = rows(
+        (40, ((40, "Statement period: 01.11.2025 - 30.11.2025"),)),
+        (100, ((40, "sn I sea ics AER EN"),)),  # a header OCR could not read
+        (115, ((40, "30.11.2025"), (120, "Coffee"), (440, "-379,17"), (500, "215 251,13"))),
+        (130, ((40, "26.11.2025"), (120, "Transfer in"), (440, "856,02"), (500, "215 630,30"))),
+        (145, ((40, "26.11.2025"), (120, "Groceries"), (430, "-1 030,01"), (500, "214 774,28"))),
+    )
+    reading = read_statement([(1, page)], PAGE_HEIGHT)
+    assert reading.columns_inferred
+    statement = reading.primary.statement
+    assert [(t.date.day, t.description, t.amount, t.balance) for t in statement.transactions] == [
+        (30, "Coffee", Decimal("-379.17"), Decimal("215251.13")),
+        (26, "Transfer in", Decimal("856.02"), Decimal("215630.30")),
+        (26, "Groceries", Decimal("-1030.01"), Decimal("214774.28")),
+    ]

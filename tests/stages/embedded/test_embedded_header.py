@@ -1,0 +1,106 @@
+"""Header fields by label and pattern, beside or under their labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from dualread.stages.embedded.header import balance_label_kind, find_period, read_header
+from dualread.stages.embedded.layout import Line
+from dualread.stages.embedded.numbers import NumberFormat
+from dualread.stages.embedded.words import Word
+from tests.stages.embedded.conftest import line_at
+
+pytestmark = pytest.mark.unit
+
+GERMAN = NumberFormat(decimal_comma=True, dayfirst=True)
+
+
+def test_postbank_style_fields_under_their_labels() -> None:
+    page = [
+        line_at(20, (70, "Kontoauszug: Postbank Giro plus vom 01.01.2020 bis 02.02.2020")),
+        line_at(32, (70, "Kontoinhaber: Petra Pfiffig")),
+        line_at(60, (75, "Auszug Seite IBAN"), (310, "BIC (SWIFT)"), (392, "Alter Kontostand")),
+        line_at(
+            71,
+            (75, "001 1/2 DE31 2001 0020 9999 9999 99"),
+            (310, "PBNKDEFF"),
+            (392, "EUR"),
+            (500, "+ 2.853.82"),
+        ),
+        line_at(100, (391, "Neuer Kontostand")),
+        line_at(111, (391, "EUR"), (500, "+ 5.314,05")),
+    ]
+    fields = read_header([page], 842, GERMAN)
+    assert fields.account_holder == "Petra Pfiffig"
+    assert fields.iban == "DE31200100209999999999"
+    assert fields.bic == "PBNKDEFF"
+    assert (fields.period_start, fields.period_end) == (dt.date(2020, 1, 1), dt.date(2020, 2, 2))
+    assert fields.opening_balance == Decimal("2853.82")
+    assert fields.closing_balance == Decimal("5314.05")
+    assert fields.currency == "EUR"
+    assert not fields.card_statement
+
+
+def test_an_iban_with_a_wrong_checksum_is_not_an_iban() -> None:
+    page = [line_at(20, (40, "IBAN: DE31 2001 0020 9999 9999 98"))]
+    assert read_header([page], 842, GERMAN).iban is None
+
+
+def test_balances_as_of_two_dates_and_a_date_beside_an_amount() -> None:
+    page = [
+        line_at(20, (40, "Balance as of 31.10.2025: 14.470,04 €")),
+        line_at(32, (40, "Balance as of 01.10.2025: 15.320,00 €")),
+        line_at(44, (40, "Solde D'ouverture 1 avril 2025"), (300, "10 750,00 $")),
+    ]
+    fields = read_header([page], 842, GERMAN)
+    assert fields.closing_balance == Decimal("14470.04")
+    assert fields.opening_balance == Decimal("10750.00")  # the labelled one wins over 'as of'
+
+
+def test_bank_name_is_the_large_print_that_is_not_the_title() -> None:
+    big = [
+        Word("Thamesbridge", 48, 30, 150, 47),
+        Word("Bank", 155, 30, 190, 47),
+        Word("Statement", 420, 31, 480, 46),
+    ]
+    page = [Line(tuple(big)), line_at(60, (48, "Account holder: Eleanor R. Hughes"))]
+    page += [line_at(72 + 12 * i, (48, f"Account number: 9813760{i}")) for i in range(3)]
+    fields = read_header([page], 842, NumberFormat())
+    assert fields.bank_name == "Thamesbridge Bank"
+    assert fields.account_number == "98137600"
+
+
+def test_card_statement_and_currency_label() -> None:
+    page = [
+        line_at(20, (40, "Credit Card Statement")),
+        line_at(32, (40, "Card number: XXXX XXXX XXXX 4522")),
+        line_at(44, (40, "Currency: USD")),
+    ]
+    fields = read_header([page], 842, NumberFormat())
+    assert fields.card_statement and fields.currency == "USD"
+    assert fields.account_number == "XXXX XXXX XXXX 4522"
+
+
+def test_a_long_sentence_with_two_dates_is_not_the_period() -> None:
+    prose = (
+        "A monthly service fee has been charged based on your average Total Relationship "
+        "Balance of $11,559.24 from 1 Sep 2024 to 30 Nov 2024."
+    )
+    assert find_period([line_at(20, (40, prose))], NumberFormat()) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Alter Kontostand", "opening"),
+        ("Входящий остаток", "opening"),
+        ("Saldo naar volgende pagina", "closing"),
+        ("Nouveau solde", "closing"),
+        ("Card payment TESCO", None),
+    ],
+)
+def test_balance_labels(text: str, kind: str | None) -> None:
+    assert balance_label_kind(text) == kind
