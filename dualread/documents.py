@@ -11,6 +11,7 @@ import io
 import threading
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,30 +85,44 @@ class Document:
     def page_numbers(self) -> list[int]:
         return [p.number for p in self.pages]
 
-    def _ref(self, number: int) -> PageRef:
+    def ref(self, number: int) -> PageRef:
+        """The selected page ``number``'s place and size."""
         for ref in self.pages:
             if ref.number == number:
                 return ref
         raise DocumentError(self.path, f"page {number} is not among the selected pages")
+
+    @contextmanager
+    def pdf_page(self, number: int) -> Iterator[pdfium.PdfPage | None]:
+        """The PDFium page, held under the process-wide PDFium lock; None for image documents.
+
+        For readers that need PDFium's raw text API (character boxes and angles).
+        """
+        self.ref(number)
+        if self._pdf is None:
+            yield None
+            return
+        with _PDFIUM_LOCK:
+            page = self._pdf[number - 1]
+            try:
+                yield page
+            finally:
+                page.close()
 
     def render(self, number: int, dpi: int = DEFAULT_DPI) -> Image.Image:
         """The page as an RGB image at ``dpi`` (PDF) or at its own resolution (images).
 
         A page that would exceed ``max_pixels`` at ``dpi`` is rendered at the largest DPI that fits.
         """
-        ref = self._ref(number)
-        if self._pdf is None:
-            return self._frames[number - 1]
+        ref = self.ref(number)
         scale = dpi / PDF_POINTS_PER_INCH
         pixels = ref.width_pt * ref.height_pt * scale * scale
         if pixels > self.max_pixels:
             scale *= (self.max_pixels / pixels) ** 0.5 * 0.995  # headroom for rounding up
-        with _PDFIUM_LOCK:
-            page = self._pdf[number - 1]
-            try:
-                image: Image.Image = page.render(scale=scale).to_pil().convert("RGB")
-            finally:
-                page.close()
+        with self.pdf_page(number) as page:
+            if page is None:
+                return self._frames[number - 1]
+            image: Image.Image = page.render(scale=scale).to_pil().convert("RGB")
         return image
 
     def iter_images(self, dpi: int = DEFAULT_DPI) -> Iterator[tuple[int, Image.Image]]:
@@ -116,12 +131,11 @@ class Document:
 
     def text_runs(self, number: int) -> list[TextRun]:
         """Text-layer runs with boxes, in file order (not reading order). Empty for images."""
-        ref = self._ref(number)
-        if self._pdf is None:
-            return []
+        ref = self.ref(number)
         runs: list[TextRun] = []
-        with _PDFIUM_LOCK:
-            page = self._pdf[number - 1]
+        with self.pdf_page(number) as page:
+            if page is None:
+                return runs
             textpage = page.get_textpage()
             try:
                 for index in range(textpage.count_rects()):
@@ -133,7 +147,6 @@ class Document:
                         )
             finally:
                 textpage.close()
-                page.close()
         return runs
 
 

@@ -110,7 +110,10 @@ class SchemaError(ValueError):
 
 def validate_document(document: dict[str, Any]) -> None:
     """Raise :class:`SchemaError` naming the first violation; called before every write."""
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
+    validator = _validator()
+    if validator.is_valid(document):  # cheap; ranking the errors is only worth it on failure
+        return
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         raise SchemaError(f"schema violation at {where}: {error.message}")

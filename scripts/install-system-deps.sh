@@ -3,7 +3,7 @@
 # Skips what is present; without root it says what is missing and the affected tests skip.
 set -euo pipefail
 
-packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-rus docker.io debootstrap fonts-dejavu-core)
+packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-rus tesseract-ocr-fra tesseract-ocr-nld docker.io debootstrap fonts-dejavu-core)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

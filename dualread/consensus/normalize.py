@@ -425,6 +425,9 @@ _CARRIED_STRONG = (
     "nouveau solde",
     "report a nouveau",
     "saldo vorige",
+    "saldo van vorige pagina",
+    "saldo naar volgende pagina",
+    "a reporter",
     "vorig saldo",
     "nieuw saldo",
     "beginsaldo",
@@ -468,6 +471,8 @@ _CARRIED_FILLER = frozenset(
         "с",
         "со",
         "страницы",
+        "страницу",
+        "следующую",
         "предыдущей",
         "на",
     ]

@@ -318,3 +318,16 @@ def test_normalize_statement_drops_carried_forward_rows_and_invalid_ibans() -> N
     assert clean.iban is None
     assert clean.bic == "COBADEFFXXX"
     assert clean.currency == "EUR"
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "À reporter",
+        "Saldo van vorige pagina",
+        "Saldo naar volgende pagina",
+        "Перенос на следующую страницу",
+    ],
+)
+def test_page_carry_labels_of_the_fixture_locales_are_not_transactions(label: str) -> None:
+    assert is_carried_forward(label)

@@ -22,7 +22,7 @@ from typing import Literal
 
 import pypdfium2.raw as pdfium_c
 
-from dualread.documents import _PDFIUM_LOCK, Document
+from dualread.documents import Document
 
 WordSource = Literal["text", "rapidocr", "tesseract"]
 
@@ -284,14 +284,12 @@ def _upright_words(
 
 def text_layer_words(document: Document, number: int) -> tuple[PageWords, TextLayerQuality]:
     """The page's words from its text layer (upright body text only) and the layer's quality."""
-    ref = document._ref(number)
+    ref = document.ref(number)
     width, height = ref.width_pt, ref.height_pt
-    pdf = document._pdf
     words: list[Word] | None = []
     angle = 0.0
-    if pdf is not None:
-        with _PDFIUM_LOCK:
-            page = pdf[number - 1]
+    with document.pdf_page(number) as page:
+        if page is not None:
             textpage = page.get_textpage()
             try:
                 count = pdfium_c.FPDFText_CountChars(textpage.raw)
@@ -304,7 +302,6 @@ def text_layer_words(document: Document, number: int) -> tuple[PageWords, TextLa
                     words, angle = _upright_words(chars, width, height)
             finally:
                 textpage.close()
-                page.close()
     if round(angle / 90) % 2:
         width, height = height, width
     page_words = PageWords(number, width, height, tuple(words or ()), "text")
