@@ -10,6 +10,7 @@ aligned progressively: each joins the slots built so far.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -112,28 +113,46 @@ def _match(
     Returns the merged order: (column index, row index) with None on the side that has a gap.
     The table holds the best score of each pair of suffixes, so reading it front to back pairs
     identical rows in order and lists a run of unmatched column rows before unmatched new ones.
+    Only a band of each row's columns is kept (memory and time linear in the rows, not
+    quadratic): scores never increase as the remaining rows shrink, so a cell left of a row's band
+    repeats the band's first score, and a cell right of it repeats the row below.
     """
     n, m = len(columns), len(rows)
     band = _BAND + abs(n - m)
-    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    low = [0] * n  # row i keeps the scores of columns low[i] .. high[i] + 1
+    high = [-1] * n
+    kept: list[list[float]] = [[] for _ in range(n)]
     pair: dict[tuple[int, int], float] = {}
+
+    def best(i: int, j: int) -> float:
+        if i < n and low[i] <= j <= high[i] + 1 and kept[i]:
+            return kept[i][j - low[i]]
+        # The first row from i on whose kept columns reach j (rows before it repeat it there).
+        i = bisect_left(high, j - 1, i, n) if j < m else n
+        if i == n:
+            return 0.0
+        return kept[i][max(j, low[i]) - low[i]]
+
     for i in range(n - 1, -1, -1):
-        centre, column, here, below = i * m // max(n, 1), columns[i], best[i], best[i + 1]
-        for j in range(m - 1, -1, -1):
-            value = below[j] if below[j] > here[j + 1] else here[j + 1]
-            if abs(j - centre) <= band:
-                found = [s for r in column if (s := pair_score(r, rows[j])) is not None]
-                if found:
-                    pair[i, j] = max(found)
-                    value = max(value, below[j + 1] + pair[i, j])
-            here[j] = value
+        centre, column = i * m // max(n, 1), columns[i]
+        low[i], high[i] = max(0, centre - band), min(m - 1, centre + band)
+        here = [best(i + 1, high[i] + 1)]
+        for j in range(high[i], low[i] - 1, -1):
+            value = max(best(i + 1, j), here[-1])
+            found = [s for r in column if (s := pair_score(r, rows[j])) is not None]
+            if found:
+                pair[i, j] = max(found)
+                value = max(value, best(i + 1, j + 1) + pair[i, j])
+            here.append(value)
+        here.reverse()
+        kept[i] = here
     merged: list[tuple[int | None, int | None]] = []
     i = j = 0
     while i < n or j < m:
-        if (i, j) in pair and best[i][j] == best[i + 1][j + 1] + pair[i, j]:
+        if (i, j) in pair and best(i, j) == best(i + 1, j + 1) + pair[i, j]:
             merged.append((i, j))
             i, j = i + 1, j + 1
-        elif i < n and best[i][j] == best[i + 1][j]:
+        elif i < n and best(i, j) == best(i + 1, j):
             merged.append((i, None))
             i += 1
         else:
