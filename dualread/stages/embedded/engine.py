@@ -79,20 +79,37 @@ class _Attempt:
         if self.reading is None or self.report is None:
             return True
         garbage = any(q.garbage_chars for q in self.pages.quality.values())
+        rows = len(self.reading.primary.statement.transactions)
         return bool(
             self.report.violations
             or self.reading.primary.rows_without_amount
             or self.reading.columns_inferred
             or garbage
+            # OCR models without the script's letters read text as punctuation, numbers intact.
+            or self.wordless_rows * 2 > rows
         )
 
-    def rank(self) -> tuple[bool, bool, bool, int]:
+    @property
+    def wordless_rows(self) -> int:
+        """Rows whose description holds no letter at all."""
+        if self.reading is None:
+            return 0
+        rows = self.reading.primary.statement.transactions
+        return sum(1 for row in rows if not any(c.isalpha() for c in row.description))
+
+    def rank(self) -> tuple[bool, bool, bool, int, int]:
         """Better readings rank higher: a table at all, arithmetic that holds, a header that
-        could be read, more rows."""
+        could be read, descriptions with words, more rows."""
         if self.reading is None or self.report is None:
-            return (False, False, False, 0)
+            return (False, False, False, 0, 0)
         rows = len(self.reading.primary.statement.transactions)
-        return (True, not self.report.violations, not self.reading.columns_inferred, rows)
+        return (
+            True,
+            not self.report.violations,
+            not self.reading.columns_inferred,
+            -self.wordless_rows,
+            rows,
+        )
 
 
 def _attempt(pages: _Pages) -> _Attempt:
