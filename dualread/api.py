@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -71,7 +71,6 @@ class ExtractOptions:
     third_voter: bool | None = None  # None: on when the embedded engine can join the vote
     ocr: OcrEngine = "rapidocr"
     explain: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def choose_engine(requested: Engine, readers: Readers) -> tuple[str, str]:
