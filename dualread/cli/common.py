@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,13 @@ from dualread.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from dualread.api import ExtractionResult
+
+
+class OcrChoice(str, Enum):
+    """The embedded engine's OCR for scans (``--ocr``), shared by ``extract`` and ``eval``."""
+
+    rapidocr = "rapidocr"
+    tesseract = "tesseract"
 
 
 def settings_from_options(config: Path | None, **flags: Any) -> Settings:

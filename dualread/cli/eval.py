@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from dualread.cli.common import Reporter, settings_from_options
+from dualread.cli.common import OcrChoice, Reporter, settings_from_options
 from dualread.config import ConfigError
 from dualread.exit_codes import EXIT_INPUT_ERROR
 
@@ -31,11 +31,6 @@ class EvalEngine(str, Enum):
     embedded = "embedded"
     visual = "visual"
     ocr = "ocr"
-
-
-class EvalOcr(str, Enum):
-    rapidocr = "rapidocr"
-    tesseract = "tesseract"
 
 
 def _threshold_failures(
@@ -65,7 +60,7 @@ def eval_command(
     engine: EvalEngine = typer.Option(
         EvalEngine.auto, "--engine", help="Which engine reads the documents."
     ),
-    ocr: EvalOcr = typer.Option(EvalOcr.rapidocr, "--ocr", help="OCR of the embedded engine."),
+    ocr: OcrChoice = typer.Option(OcrChoice.rapidocr, "--ocr", help="OCR of the embedded engine."),
     third_voter: bool = typer.Option(
         True,
         "--third-voter/--no-third-voter",

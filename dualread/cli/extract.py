@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from dualread.cli.common import Reporter, settings_from_options
+from dualread.cli.common import OcrChoice, Reporter, settings_from_options
 from dualread.config import ConfigError
 from dualread.exit_codes import EXIT_INPUT_ERROR
 from dualread.outputs import RENDERERS, SUFFIXES, write_atomic
@@ -35,11 +35,6 @@ class EngineChoice(str, Enum):
 class RouteChoice(str, Enum):
     visual = "visual"
     ocr = "ocr"
-
-
-class OcrChoice(str, Enum):
-    rapidocr = "rapidocr"
-    tesseract = "tesseract"
 
 
 class ServersChoice(str, Enum):
