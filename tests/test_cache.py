@@ -27,7 +27,9 @@ def test_candidates_round_trip_through_a_private_cache(tmp_path: Path) -> None:
     )
     assert cache.get(key) is None
     cache.put(key, candidate_to_dict(candidate))
-    loaded = candidate_from_dict(cache.get(key))
+    cached = cache.get(key)
+    assert cached is not None
+    loaded = candidate_from_dict(cached)
     assert loaded == candidate
     assert os.stat(tmp_path / "cache").st_mode & 0o777 == 0o700
     entry = next((tmp_path / "cache").rglob("*.json"))

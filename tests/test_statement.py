@@ -29,6 +29,7 @@ def test_money_is_exact_decimal_string_end_to_end() -> None:
     assert document["transactions"][0]["amount"] == "0.20"
     validate_document(document)
     back = Statement.model_validate(json.loads(json.dumps(document)))
+    assert back.opening_balance is not None
     assert back.opening_balance + back.transactions[0].amount == back.closing_balance
 
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import pytest
 
-from dualread.backends import retry
 from dualread.backends.base import BackendError, ServerUnavailable
 from dualread.backends.retry import MAX_BACKOFF_S, TransientError, backoff_delay, with_retries
 
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.unit
 @pytest.fixture(autouse=True)
 def no_sleeping(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
-    monkeypatch.setattr(retry.time, "sleep", slept.append)
+    monkeypatch.setattr("dualread.backends.retry.time.sleep", slept.append)
     return slept
 
 

@@ -67,7 +67,7 @@ def statement(rows: Sequence[Transaction], **header: object) -> Statement:
         "closing_balance": closing,
     }
     values.update(header)
-    return Statement(**values, transactions=list(rows))  # type: ignore[arg-type]
+    return Statement(**values, transactions=list(rows))
 
 
 def candidate(route: str, content: Statement, pages: Sequence[int] = (1,)) -> Candidate:

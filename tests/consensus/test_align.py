@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 import pytest
@@ -46,7 +47,7 @@ def distinct_rows(draw: st.DrawFn, min_size: int = 1, max_size: int = 40) -> lis
     ]
 
 
-def _pairs(slots: list[tuple[int | None, ...]]) -> dict[int, int]:
+def _pairs(slots: Sequence[tuple[int | None, ...]]) -> dict[int, int]:
     return {a: b for a, b in slots if a is not None and b is not None}
 
 
@@ -70,7 +71,7 @@ def test_inserting_k_rows_leaves_every_original_row_with_its_twin(
     taken = {r.amount for r in rows}
     extra = [r for r in extra if r.amount not in taken]
     other = list(rows)
-    inserted_at = []
+    inserted_at: list[int] = []
     for new in extra:
         at = data.draw(st.integers(0, len(other)))
         other.insert(at, new)

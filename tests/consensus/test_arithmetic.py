@@ -27,6 +27,7 @@ def test_consistent_statement_passes_every_check() -> None:
 def test_opening_plus_sum_equals_closing_reports_the_difference() -> None:
     rows = chained(AMOUNTS, balances=False)
     good = statement(rows)
+    assert good.closing_balance is not None
     report = check(good.model_copy(update={"closing_balance": good.closing_balance + 5}))
     assert report.totals_ok is False
     assert report.totals_difference == Decimal("5.00")

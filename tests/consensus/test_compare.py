@@ -6,6 +6,7 @@ import pytest
 
 from dualread.consensus import agree, explain
 from dualread.consensus.compare import row_differences
+from dualread.statement import Statement
 from tests.consensus.factories import candidate, chained, row, statement, with_rows
 
 pytestmark = pytest.mark.unit
@@ -14,7 +15,7 @@ AMOUNTS = ["-10.00", "250.00", "-35.50", "-4.50", "-12.00"]
 PAGES = [1, 1, 2, 2, 3]
 
 
-def _base():  # type: ignore[no-untyped-def]
+def _base() -> Statement:
     return statement(chained(AMOUNTS, pages=PAGES))
 
 

@@ -86,7 +86,7 @@ def test_ambiguous_three_decimals_follow_the_hint_else_the_two_decimals_rule() -
 
 
 def _grouped(integer: str, separator: str) -> str:
-    groups = []
+    groups: list[str] = []
     while len(integer) > 3:
         groups.insert(0, integer[-3:])
         integer = integer[:-3]

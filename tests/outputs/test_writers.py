@@ -46,14 +46,24 @@ def test_csv_has_transactions_and_confidence() -> None:
     assert rows[0]["currency"] == "EUR"
 
 
+def _texts(dom: xml.dom.minidom.Document, tag: str) -> list[str]:
+    """The text of every ``tag`` element, each of which must hold exactly one text node."""
+    texts = []
+    for element in dom.getElementsByTagName(tag):
+        child = element.firstChild
+        assert isinstance(child, xml.dom.minidom.Text)
+        texts.append(child.data)
+    return texts
+
+
 def test_ofx_is_well_formed_with_signed_amounts() -> None:
     text = render_ofx(sample_document())
     dom = xml.dom.minidom.parseString(text.encode())
-    kinds = [n.firstChild.data for n in dom.getElementsByTagName("TRNTYPE")]
-    amounts = [n.firstChild.data for n in dom.getElementsByTagName("TRNAMT")]
+    kinds = _texts(dom, "TRNTYPE")
+    amounts = _texts(dom, "TRNAMT")
     assert kinds == ["CREDIT", "DEBIT"] and amounts == ["1000.00", "-19.50"]
-    assert dom.getElementsByTagName("BALAMT")[0].firstChild.data == "1080.50"
-    fitids = {n.firstChild.data for n in dom.getElementsByTagName("FITID")}
+    assert _texts(dom, "BALAMT")[0] == "1080.50"
+    fitids = set(_texts(dom, "FITID"))
     assert len(fitids) == 2 and text == render_ofx(sample_document())  # stable IDs
 
 
