@@ -24,6 +24,9 @@ DEFAULT_MAX_PIXELS = 120_000_000  # per page image; Pillow's own bomb guard uses
 PDF_POINTS_PER_INCH = 72
 
 IMAGE_FORMATS = {"PNG", "JPEG", "MPO", "TIFF", "WEBP"}
+# Problems named the same wherever a file is refused (the CLI, the service's upload checks).
+NOT_A_PDF = "not a readable PDF (corrupt or truncated)"
+UNSUPPORTED_FILE = "unsupported or unreadable file; use PDF, PNG, JPEG, TIFF or WebP"
 _PDFIUM_LOCK = threading.RLock()
 _PDFIUM_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
 
@@ -231,7 +234,7 @@ def _open_pdf(path: Path, password: str | None, max_pixels: int) -> Document:
                     else "the password is wrong"
                 )
                 raise DocumentError(path, problem) from None
-            raise DocumentError(path, "not a readable PDF (corrupt or truncated)") from None
+            raise DocumentError(path, NOT_A_PDF) from None
         refs = []
         for index in range(len(pdf)):
             width, height = pdf.get_page_size(index)
@@ -264,9 +267,7 @@ def _open_image(path: Path, max_pixels: int) -> Document:
                 path, f"the image is larger than the limit of {max_pixels} pixels"
             ) from None
         except UnidentifiedImageError:
-            raise DocumentError(
-                path, "unsupported or unreadable file; use PDF, PNG, JPEG, TIFF or WebP"
-            ) from None
+            raise DocumentError(path, UNSUPPORTED_FILE) from None
         except (OSError, SyntaxError, ValueError) as error:
             raise DocumentError(path, f"corrupt image ({error})") from None
         finally:

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test tiers need (OCR, Docker engine, base-image tools).
+# Installs the Debian packages the test tiers need (OCR, Docker engine, base-image tools, and
+# chromium + chromium-driver for the review page's browser tests).
 # Skips what is present; without root it says what is missing and the affected tests skip.
 set -euo pipefail
 
-packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-rus tesseract-ocr-fra tesseract-ocr-nld docker.io debootstrap fonts-dejavu-core)
+packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-rus tesseract-ocr-fra tesseract-ocr-nld docker.io debootstrap fonts-dejavu-core
+          chromium chromium-driver)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -7,6 +7,7 @@ import typer
 from dualread import __version__
 from dualread.cli.eval import eval_command
 from dualread.cli.extract import extract_command
+from dualread.cli.serve import serve_command
 from dualread.cli.servers import doctor_command, servers_app
 from dualread.statement import schema_text
 
@@ -45,6 +46,7 @@ app.command("extract")(extract_command)
 app.command("eval")(eval_command)
 app.add_typer(servers_app, name="servers")
 app.command("doctor")(doctor_command)
+app.command("serve")(serve_command)
 
 
 def main() -> None:

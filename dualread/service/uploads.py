@@ -1,0 +1,79 @@
+"""Checks an upload passes before it is queued: size, type (by its first bytes, not its name),
+and that the library can open it with the job's options (password, pages, page limit).
+
+Each failure is the one-line message ``dualread extract`` prints for the same file.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+from dualread.documents import NOT_A_PDF, UNSUPPORTED_FILE, DocumentError, open_document
+from dualread.service.options import JobOptions
+from dualread.service.store import private_dir, write_private
+
+# First bytes of each accepted type -> the suffix the stored upload gets.
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"%PDF-", 0, ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", 0, ".png"),
+    (b"\xff\xd8\xff", 0, ".jpg"),
+    (b"II*\x00", 0, ".tif"),
+    (b"MM\x00*", 0, ".tif"),
+    (b"WEBP", 8, ".webp"),  # after "RIFF" and the size
+)
+
+
+@dataclass(frozen=True)
+class UploadRejected(Exception):
+    """``message`` is one line naming the file; ``status`` the HTTP status to answer with."""
+
+    status: int
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def display_name(filename: str | None) -> str:
+    """The uploaded file's own name, without any folder a client put in front of it."""
+    name = PurePath((filename or "").replace("\\", "/")).name
+    return name or "upload"
+
+
+def sniff_suffix(head: bytes) -> str | None:
+    for signature, offset, suffix in _SIGNATURES:
+        if head[offset : offset + len(signature)] == signature:
+            if suffix == ".webp" and not head.startswith(b"RIFF"):
+                continue
+            return suffix
+    return None
+
+
+def check_upload(
+    name: str, data: bytes, options: JobOptions, *, max_bytes: int, max_pages: int, scratch: Path
+) -> str:
+    """Raise :class:`UploadRejected` for a file the job could not read; return its suffix."""
+    if len(data) > max_bytes:
+        raise UploadRejected(413, f"{name}: the file is larger than the limit of {max_bytes} bytes")
+    if not data:
+        raise UploadRejected(422, f"{name}: the file is empty")
+    suffix = sniff_suffix(data[:16])
+    if suffix is None:
+        # The CLI's words for the same file: a .pdf name is read as a PDF and fails as one.
+        problem = NOT_A_PDF if name.lower().endswith(".pdf") else UNSUPPORTED_FILE
+        raise UploadRejected(415, f"{name}: {problem}")
+    # Open it as the job will, so a wrong password or page range is refused now, not later.
+    path = private_dir(scratch) / f"{uuid.uuid4().hex}{suffix}"
+    write_private(path, data)
+    try:
+        with open_document(
+            path, password=options.password, pages=options.pages, max_pages=max_pages
+        ):
+            pass
+    except DocumentError as error:
+        raise UploadRejected(422, f"{name}: {error.problem}") from None
+    finally:
+        path.unlink(missing_ok=True)
+    return suffix
