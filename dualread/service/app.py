@@ -25,7 +25,7 @@ from dualread.cache import AnswerCache
 from dualread.config import ROLES
 from dualread.consensus.normalize import is_carried_forward
 from dualread.documents import DocumentError, open_document
-from dualread.outputs import RENDERERS
+from dualread.outputs import RENDERERS, write_atomic
 from dualread.readers import Readers
 from dualread.service.config import ServiceConfig
 from dualread.service.highlights import highlights
@@ -44,7 +44,6 @@ from dualread.service.store import (
     NewUpload,
     RevisionConflict,
     utc_now,
-    write_private,
 )
 from dualread.service.uploads import UploadRejected, check_upload, display_name
 from dualread.service.worker import WorkerPool
@@ -283,7 +282,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
             buffer = io.BytesIO()
             image.save(buffer, format="PNG", optimize=False, compress_level=3)
             (job.folder / "pages").mkdir(mode=0o700, exist_ok=True)
-            write_private(cached, buffer.getvalue())
+            write_atomic(cached, buffer.getvalue())
         return Response(cached.read_bytes(), media_type="image/png")
 
     @app.get("/v1/extractions/{job_id}/highlights", tags=["review"])

@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from dualread.outputs.atomic import write_atomic
+
 JobStatus = Literal["queued", "running", "done", "failed"]
 DATABASE_NAME = "jobs.sqlite3"
 ENGINE_AUTHOR = "dualread"  # who wrote revision 0
@@ -65,21 +67,6 @@ def private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     path.chmod(0o700)
     return path
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` atomically to a file only the user can read (temp file + rename)."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def summarize(document: dict[str, Any]) -> dict[str, Any]:
@@ -190,7 +177,7 @@ class JobStore:
                 job_id = uuid.uuid4().hex
                 folder = private_dir(self.jobs_dir / job_id)
                 path = folder / f"upload{upload.suffix}"
-                write_private(path, upload.data)
+                write_atomic(path, upload.data)
                 created.append((job_id, path))
             with self._transaction() as db:
                 db.executemany(

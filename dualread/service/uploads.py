@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from dualread.documents import NOT_A_PDF, UNSUPPORTED_FILE, DocumentError, open_document
+from dualread.outputs.atomic import write_atomic
 from dualread.service.options import JobOptions
-from dualread.service.store import private_dir, write_private
+from dualread.service.store import private_dir
 
 # First bytes of each accepted type -> the suffix the stored upload gets.
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -66,7 +67,7 @@ def check_upload(
         raise UploadRejected(415, f"{name}: {problem}")
     # Open it as the job will, so a wrong password or page range is refused now, not later.
     path = private_dir(scratch) / f"{uuid.uuid4().hex}{suffix}"
-    write_private(path, data)
+    write_atomic(path, data)
     try:
         with open_document(
             path, password=options.password, pages=options.pages, max_pages=max_pages

@@ -162,7 +162,9 @@ class ServeProcess:
             self.process.stderr.close()
 
 
-def wait_done(client: httpx.Client | TestClient, job_id: str, timeout_s: float = 120.0) -> dict[str, Any]:
+def wait_done(
+    client: httpx.Client | TestClient, job_id: str, timeout_s: float = 120.0
+) -> dict[str, Any]:
     """Poll (with the API's long wait) until the job is done or failed."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
