@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from dualread.consensus import Decision, decide
-from dualread.consensus.normalize import field_key, normalize_description, normalize_statement
+from dualread.consensus.normalize import field_key, normalize_statement
+from dualread.parsing import normalize_description
 from dualread.stages.candidate import Candidate
 from dualread.statement import HEADER_FIELDS, Statement, Transaction
 from dualread.testing.errors import apply_errors, restrict_to_pages

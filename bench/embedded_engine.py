@@ -37,11 +37,11 @@ from bench.common import (
     summarize,
     target,
 )
-from dualread.consensus.arithmetic import check
-from dualread.consensus.normalize import normalize_description
+from dualread.arithmetic import check
 from dualread.documents import open_document
 from dualread.evaluate.scores import DocumentScore, score_document, summarize_groups
 from dualread.evaluate.truth import Case, find_cases, load_truth
+from dualread.parsing import normalize_description
 from dualread.stages.candidate import Candidate
 from dualread.stages.embedded import EmbeddedReadError, OcrEngine, read_embedded
 from fixtures.generator import corpus as generator

@@ -17,6 +17,8 @@ from typing import Any, Literal
 from dualread import consensus
 from dualread.backends.base import ServerUnavailable
 from dualread.cache import AnswerCache
+from dualread.choices import Engine as EngineChoice
+from dualread.choices import OcrEngine, Route, Status
 from dualread.config import Settings, load_settings
 from dualread.documents import Document, DocumentError, open_document
 from dualread.exit_codes import (
@@ -25,11 +27,12 @@ from dualread.exit_codes import (
     EXIT_SERVERS_UNAVAILABLE,
     EXIT_UNRESOLVED,
 )
-from dualread.pipeline import BatchOptions, DocumentReading, PassRecord, ServerControl, read_batch
+from dualread.pipeline import BatchOptions, DocumentReading, ServerControl, read_batch
 from dualread.readers import Readers
+from dualread.record import ExtractionRecord, PassRecord
 from dualread.runtime.errors import LauncherError, ServersUnavailable
 from dualread.runtime.factory import open_manager
-from dualread.stages.embedded import EmbeddedReadError, OcrEngine
+from dualread.stages.embedded import EmbeddedReadError
 from dualread.statement import SCHEMA_VERSION, validate_document
 
 __all__ = [
@@ -42,7 +45,7 @@ __all__ = [
     "extract_many",
 ]
 
-Engine = Literal["auto", "vlm", "embedded", "visual", "ocr"]
+Engine = Literal[EngineChoice, Route]
 
 
 @dataclass
@@ -57,10 +60,11 @@ class ExtractionResult:
     elapsed_s: float = 0.0
     page_count: int = 0
     explain: str | None = None
+    record: ExtractionRecord | None = None
 
     @property
-    def status(self) -> str | None:
-        return None if self.document is None else str(self.document["extraction"]["status"])
+    def status(self) -> Status | None:
+        return None if self.record is None else self.record.status
 
 
 @dataclass
@@ -91,23 +95,26 @@ def _routes_for(engine: str) -> tuple[str, ...]:
     return {"vlm": ("visual", "ocr"), "visual": ("visual",), "ocr": ("ocr",)}.get(engine, ())
 
 
-def _document_for(reading: DocumentReading, engine: str, elapsed_s: float) -> dict[str, Any]:
+def _document_for(
+    reading: DocumentReading, engine: str, elapsed_s: float
+) -> tuple[dict[str, Any], ExtractionRecord]:
     decision = reading.decision
     assert decision is not None
     body = decision.statement.to_json_dict()
-    record: dict[str, Any] = {
-        "source": str(reading.document.path),
-        "engine": engine,
-        **decision.to_dict(),
-        "status": reading.status,  # the pipeline's view: "resolved" after extra passes, "single"
-        "passes": [p.to_dict() for p in reading.passes],
-        "seconds": round(elapsed_s, 3),
-    }
-    if reading.failures:
-        record["failures"] = reading.failures
-    document = {"schema_version": SCHEMA_VERSION, **body, "extraction": record}
+    record = ExtractionRecord.model_validate(
+        {
+            "source": str(reading.document.path),
+            "engine": engine,
+            **decision.to_dict(),
+            "status": reading.status,  # the pipeline's view: "resolved" after extra passes
+            "passes": reading.passes,
+            "seconds": elapsed_s,
+            "failures": reading.failures,
+        }
+    )
+    document = {"schema_version": SCHEMA_VERSION, **body, "extraction": record.to_json()}
     validate_document(document)
-    return document
+    return document, record
 
 
 def _exit_code(status: str) -> int:
@@ -189,14 +196,14 @@ def _result_for(
     if reading.decision is None:
         problem = "; ".join(reading.failures) or "no route produced a reading"
         return ExtractionResult(path, EXIT_UNRESOLVED, error=f"{path}: {problem}", engine=engine)
-    document = _document_for(reading, engine, elapsed)
+    document, record = _document_for(reading, engine, elapsed)
     explain = None
     if options.explain and len(reading.candidates) >= 2:
         explain = consensus.explain(
             reading.candidates[0].statement, reading.candidates[1].statement
         )
     return ExtractionResult(
-        path, _exit_code(reading.status), document, None, engine, elapsed, pages, explain
+        path, _exit_code(reading.status), document, None, engine, elapsed, pages, explain, record
     )
 
 
@@ -221,19 +228,23 @@ def _embedded_batch(
             )
             continue
         elapsed = time.perf_counter() - started
-        reading.passes.append(PassRecord(1, "embedded", document.page_numbers, elapsed, {}))
+        reading.passes.append(
+            PassRecord(number=1, route="embedded", pages=document.page_numbers, seconds=elapsed)
+        )
         reading.decision = consensus.decide(reading.candidates, on_dispute="best")
         reading.status = "unresolved" if reading.decision.arithmetic.ok is False else "single"
         if on_progress:
             on_progress("embedded", 1)
+        output, record = _document_for(reading, "embedded", elapsed)
         yield ExtractionResult(
             document.path,
             _exit_code(reading.status),
-            _document_for(reading, "embedded", elapsed),
+            output,
             None,
             "embedded",
             elapsed,
             len(document.pages),
+            record=record,
         )
 
 

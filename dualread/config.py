@@ -16,6 +16,8 @@ from typing import Any, Literal, get_args, get_type_hints
 
 import platformdirs
 
+from dualread.choices import Mode, OnDispute, RuntimeKind
+
 BackendKind = Literal["ollama", "openai"]
 Role = Literal["visual", "ocr", "json"]
 ROLES: tuple[Role, ...] = ("visual", "ocr", "json")
@@ -67,15 +69,15 @@ class Settings:
     retries: int = 3
     ocr_max_tokens: int = 6000
     max_passes: int = 4
-    on_dispute: Literal["null", "best"] = "null"
+    on_dispute: OnDispute = "null"
     concurrency: int = 4  # in-flight requests per server
     cache_dir: Path = field(
         default_factory=lambda: Path(platformdirs.user_cache_dir("dualread", appauthor=False))
     )
     use_cache: bool = True
     # Who runs the model servers: the user ("external"), or dualread as containers or processes.
-    servers: Literal["external", "docker", "process"] = "external"
-    mode: Literal["auto", "parallel", "sequential"] = "auto"  # how servers share the GPUs
+    servers: RuntimeKind = "external"
+    mode: Mode = "auto"  # how servers share the GPUs
 
     def role(self, role: Role) -> RoleSettings:
         backend: BackendKind = getattr(self, f"backend_{role}")

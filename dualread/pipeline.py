@@ -12,16 +12,17 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from dualread import consensus
 from dualread.backends.base import BackendError, ServerUnavailable
+from dualread.choices import OnDispute, Status
 from dualread.config import Role, Settings
 from dualread.documents import Document
 from dualread.readers import Readers
+from dualread.record import PassRecord
 from dualread.stages.candidate import Candidate, PassParams
 
-Status = Literal["agreed", "resolved", "unresolved", "single"]
 T = TypeVar("T")
 
 
@@ -54,28 +55,6 @@ def pass_params(pass_number: int, base_dpi: int) -> PassParams:
     ladder = [(0.3, base_dpi), (0.0, round(base_dpi * 1.5)), (0.6, round(base_dpi * 1.25))]
     temperature, dpi = ladder[(pass_number - 3) % len(ladder)]
     return PassParams(temperature=temperature, seed=pass_number, dpi=dpi)
-
-
-@dataclass
-class PassRecord:
-    number: int
-    route: str
-    pages: list[int]
-    seconds: float
-    params: dict[str, Any]
-    error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "pass": self.number,
-            "route": self.route,
-            "pages": self.pages,
-            "seconds": round(self.seconds, 3),
-            "params": self.params,
-        }
-        if self.error:
-            record["error"] = self.error
-        return record
 
 
 @dataclass
@@ -115,12 +94,12 @@ def _timed(
     number = len(reading.passes) + 1
     reading.passes.append(
         PassRecord(
-            number,
-            route,
-            list(pages),
-            time.perf_counter() - started,
-            {"temperature": params.temperature, "seed": params.seed, "dpi": params.dpi},
-            error,
+            number=number,
+            route=route,
+            pages=list(pages),
+            seconds=time.perf_counter() - started,
+            params={"temperature": params.temperature, "seed": params.seed, "dpi": params.dpi},
+            error=error,
         )
     )
     return candidate
@@ -131,7 +110,7 @@ class BatchOptions:
     routes: tuple[str, ...] = ("visual", "ocr")
     third_voter: bool = False
     max_passes: int = 4
-    on_dispute: Literal["null", "best"] = "null"
+    on_dispute: OnDispute = "null"
 
 
 def read_batch(
@@ -209,12 +188,11 @@ def read_batch(
                 error = str(failure)
             reading.passes.append(
                 PassRecord(
-                    len(reading.passes) + 1,
-                    "embedded",
-                    reading.document.page_numbers,
-                    seconds,
-                    {},
-                    error,
+                    number=len(reading.passes) + 1,
+                    route="embedded",
+                    pages=reading.document.page_numbers,
+                    seconds=seconds,
+                    error=error,
                 )
             )
 

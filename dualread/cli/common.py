@@ -10,7 +10,6 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,13 +20,6 @@ from dualread.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from dualread.api import ExtractionResult
-
-
-class OcrChoice(str, Enum):
-    """The embedded engine's OCR for scans (``--ocr``), shared by ``extract`` and ``eval``."""
-
-    rapidocr = "rapidocr"
-    tesseract = "tesseract"
 
 
 def settings_from_options(config: Path | None, **flags: Any) -> Settings:
@@ -74,16 +66,16 @@ class Reporter:
     def result(self, result: ExtractionResult) -> None:
         if self.quiet or result.document is None:
             return
-        record = result.document["extraction"]
+        record = result.record
+        if record is None:
+            return
         rows = len(result.document["transactions"])
-        disputes = record.get("disputes", [])
-        text_only = sum(1 for d in disputes if d.get("severity") == "text")
-        passes = len([p for p in record.get("passes", []) if p.get("route") != "embedded"])
-        line = f"{result.source}: {record['status']}, {rows} transactions"
-        if disputes:
-            line += f", {len(disputes)} disputed"
-            if text_only:
-                line += f" ({text_only} text only)"
+        passes = len(record.model_passes)
+        line = f"{result.source}: {record.status}, {rows} transactions"
+        if record.disputes:
+            line += f", {len(record.disputes)} disputed"
+            if record.text_disputes:
+                line += f" ({record.text_disputes} text only)"
         if passes:
             line += f", {passes} passes"
         self.info(f"{line}, {result.elapsed_s:.1f}s")

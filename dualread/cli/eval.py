@@ -8,14 +8,14 @@ input.
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import typer
 from rich.console import Console
 
-from dualread.cli.common import OcrChoice, Reporter, settings_from_options
+from dualread.choices import Engine, OcrEngine, Route
+from dualread.cli.common import Reporter, settings_from_options
 from dualread.config import ConfigError
 from dualread.exit_codes import EXIT_INPUT_ERROR
 
@@ -23,14 +23,6 @@ if TYPE_CHECKING:
     from dualread.evaluate.scores import DocumentScore
 
 EXIT_BELOW_THRESHOLD = 1
-
-
-class EvalEngine(str, Enum):
-    auto = "auto"
-    vlm = "vlm"
-    embedded = "embedded"
-    visual = "visual"
-    ocr = "ocr"
 
 
 def _threshold_failures(
@@ -57,10 +49,10 @@ def eval_command(
         "beside each X.pdf/.jpg.",
         show_default=False,
     ),
-    engine: EvalEngine = typer.Option(
-        EvalEngine.auto, "--engine", help="Which engine reads the documents."
+    engine: Literal[Engine, Route] = typer.Option(
+        "auto", "--engine", help="Which engine, or which single route, reads the documents."
     ),
-    ocr: OcrChoice = typer.Option(OcrChoice.rapidocr, "--ocr", help="OCR of the embedded engine."),
+    ocr: OcrEngine = typer.Option("rapidocr", "--ocr", help="OCR of the embedded engine."),
     third_voter: bool = typer.Option(
         True,
         "--third-voter/--no-third-voter",
@@ -113,8 +105,8 @@ def eval_command(
         for score in evaluate(
             cases,
             settings=settings,
-            engine=engine.value,
-            ocr=ocr.value,
+            engine=engine,
+            ocr=ocr,
             third_voter=third_voter,
             on_score=progress,
         ):
@@ -122,9 +114,9 @@ def eval_command(
             advance.phase("evaluate", 1)
 
     if json_output:
-        sys.stdout.write(report_json(scores, engine.value))
+        sys.stdout.write(report_json(scores, engine))
     elif markdown:
-        sys.stdout.write(report_markdown(scores, engine.value))
+        sys.stdout.write(report_markdown(scores, engine))
     else:
         # Off a terminal rich would wrap the table at 80 columns; a report file wants it whole.
         console = Console(highlight=False)

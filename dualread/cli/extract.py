@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from dualread.cli.common import OcrChoice, Reporter, settings_from_options
+from dualread.choices import Engine, Mode, OcrEngine, OnDispute, OutputFormat, Route, RuntimeKind
+from dualread.cli.common import Reporter, settings_from_options
 from dualread.config import ConfigError
 from dualread.exit_codes import EXIT_INPUT_ERROR
 from dualread.outputs import RENDERERS, SUFFIXES, write_atomic
@@ -18,40 +18,6 @@ from dualread.outputs.json_writer import render_json
 
 if TYPE_CHECKING:
     from dualread.api import ExtractionResult
-
-
-class OutputFormat(str, Enum):
-    json = "json"
-    csv = "csv"
-    ofx = "ofx"
-
-
-class EngineChoice(str, Enum):
-    auto = "auto"
-    vlm = "vlm"
-    embedded = "embedded"
-
-
-class RouteChoice(str, Enum):
-    visual = "visual"
-    ocr = "ocr"
-
-
-class ServersChoice(str, Enum):
-    external = "external"
-    docker = "docker"
-    process = "process"
-
-
-class ModeChoice(str, Enum):
-    auto = "auto"
-    parallel = "parallel"
-    sequential = "sequential"
-
-
-class DisputeChoice(str, Enum):
-    null = "null"
-    best = "best"
 
 
 def _output_path(output: str | None, source: Path, fmt: str, many: bool) -> Path | None:
@@ -83,13 +49,13 @@ def extract_command(
         "-o",
         help="Where to write: a file, a folder (one file per input), or - for stdout (default).",
     ),
-    fmt: OutputFormat = typer.Option(OutputFormat.json, "--format", "-f", help="Output format."),
-    engine: EngineChoice = typer.Option(
-        EngineChoice.auto,
+    fmt: OutputFormat = typer.Option("json", "--format", "-f", help="Output format."),
+    engine: Engine = typer.Option(
+        "auto",
         "--engine",
         help="auto: the two VLM routes when their servers answer, else the embedded CPU engine.",
     ),
-    route: RouteChoice | None = typer.Option(
+    route: Route | None = typer.Option(
         None, "--route", help="Run one VLM route only (no consensus): visual or ocr."
     ),
     third_voter: bool | None = typer.Option(
@@ -97,8 +63,8 @@ def extract_command(
         "--third-voter/--no-third-voter",
         help="Let the embedded engine vote beside the two VLM routes (default: on).",
     ),
-    ocr: OcrChoice = typer.Option(
-        OcrChoice.rapidocr, "--ocr", help="OCR for scans in the embedded engine."
+    ocr: OcrEngine = typer.Option(
+        "rapidocr", "--ocr", help="OCR for scans in the embedded engine."
     ),
     dpi: int | None = typer.Option(None, "--dpi", min=50, max=600, help="Render DPI [200]."),
     pages: str | None = typer.Option(None, "--pages", help="Pages to read, e.g. 1-3,5."),
@@ -107,7 +73,7 @@ def extract_command(
     max_passes: int | None = typer.Option(
         None, "--max-passes", min=2, help="Model passes per document, extra passes included [4]."
     ),
-    on_dispute: DisputeChoice | None = typer.Option(
+    on_dispute: OnDispute | None = typer.Option(
         None, "--on-dispute", help="An unresolved value becomes null (default) or the best guess."
     ),
     explain: bool = typer.Option(
@@ -120,13 +86,13 @@ def extract_command(
     model_visual: str | None = typer.Option(None, "--model-visual", help="Route A model."),
     model_ocr: str | None = typer.Option(None, "--model-ocr", help="Route B OCR model."),
     model_json: str | None = typer.Option(None, "--model-json", help="Route B JSON model."),
-    servers: ServersChoice | None = typer.Option(
+    servers: RuntimeKind | None = typer.Option(
         None,
         "--servers",
         help="Who runs the model servers: external (you, the default), docker or process "
         "(dualread starts, swaps and stops them).",
     ),
-    mode: ModeChoice | None = typer.Option(
+    mode: Mode | None = typer.Option(
         None,
         "--mode",
         help="With --servers docker|process: parallel (one server per GPU), sequential (phases "
@@ -154,10 +120,10 @@ def extract_command(
             dpi=dpi,
             max_pages=max_pages,
             max_passes=max_passes,
-            on_dispute=on_dispute.value if on_dispute else None,
+            on_dispute=on_dispute,
             use_cache=False if no_cache else None,
-            servers=servers.value if servers else None,
-            mode=mode.value if mode else None,
+            servers=servers,
+            mode=mode,
         )
     except ConfigError as error:
         reporter.error(str(error))
@@ -167,11 +133,11 @@ def extract_command(
     from dualread.api import ExtractOptions, extract_many
 
     options = ExtractOptions(
-        engine=route.value if route else engine.value,
+        engine=route or engine,
         password=password,
         pages=pages,
         third_voter=True if third_voter is None else third_voter,
-        ocr=ocr.value,
+        ocr=ocr,
         explain=explain,
     )
     many = len(files) > 1
@@ -193,12 +159,12 @@ def extract_command(
             reporter.result(result)
             if result.explain:
                 reporter.explain(result.explain)
-            target = _output_path(output, result.source, fmt.value, many)
+            target = _output_path(output, result.source, fmt, many)
             if target is None:
                 to_stdout.append(result)
             else:
-                write_atomic(target, RENDERERS[fmt.value](result.document))
+                write_atomic(target, RENDERERS[fmt](result.document))
     if to_stdout:
-        sys.stdout.write(_render_stdout(to_stdout, fmt.value))
+        sys.stdout.write(_render_stdout(to_stdout, fmt))
         sys.stdout.flush()
     raise typer.Exit(worst)

@@ -10,12 +10,12 @@ Register in ``dualread/cli/__init__.py``::
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from dualread.choices import GpuBinding, ManagedRuntime, Mode, NetworkMode
 from dualread.cli.common import Reporter, settings_from_options
 from dualread.config import ConfigError, Settings
 from dualread.exit_codes import EXIT_INPUT_ERROR, EXIT_SERVERS_UNAVAILABLE
@@ -31,45 +31,24 @@ servers_app = typer.Typer(
 )
 
 
-class ModeChoice(StrEnum):
-    auto = "auto"
-    parallel = "parallel"
-    sequential = "sequential"
-
-
-class ManagedRuntime(StrEnum):
-    docker = "docker"
-    process = "process"
-
-
-class NetworkChoice(StrEnum):
-    bridge = "bridge"
-    host = "host"
-
-
-class GpuBindingChoice(StrEnum):
-    device_requests = "device-requests"
-    nvidia_env = "nvidia-env"
-
-
 CONFIG = typer.Option(None, "--config", help="TOML config file.")
 OLLAMA_URL = typer.Option(None, "--ollama-url", help="Ollama server URL.")
 VLLM_URL = typer.Option(None, "--vllm-url", help="vLLM server URL, ending in /v1.")
 MODE = typer.Option(
-    ModeChoice.auto,
+    "auto",
     "--mode",
     help="auto: models share a GPU when they fit, else take turns; parallel; sequential.",
 )
 RUNTIME = typer.Option(
-    ManagedRuntime.docker, "--runtime", help="Run the servers as containers or local processes."
+    "docker", "--runtime", help="Run the servers as containers or local processes."
 )
 NETWORK = typer.Option(
-    NetworkChoice.bridge,
+    "bridge",
     "--network",
     help="Container networking: bridge publishes ports on 127.0.0.1 only; host shares the host's.",
 )
 GPU_BINDING = typer.Option(
-    GpuBindingChoice.device_requests,
+    "device-requests",
     "--gpu-binding",
     help="device-requests (NVIDIA container toolkit) or nvidia-env (nvidia default runtime).",
 )
@@ -100,17 +79,17 @@ def _images(ollama: str | None, vllm: str | None) -> dict[ServerKind, str]:
 def _manager(
     settings: Settings,
     runtime: ManagedRuntime,
-    mode: ModeChoice,
-    network: NetworkChoice,
-    gpu_binding: GpuBindingChoice,
+    mode: Mode,
+    network: NetworkMode,
+    gpu_binding: GpuBinding,
     images: dict[ServerKind, str],
 ) -> ServerManager:
     launcher = make_launcher(
-        runtime.value,
-        network_mode=network.value,
-        gpu_binding=gpu_binding.value,
+        runtime,
+        network_mode=network,
+        gpu_binding=gpu_binding,
     )
-    return open_manager(settings, mode=mode.value, launcher=launcher, images=images)
+    return open_manager(settings, mode=mode, launcher=launcher, images=images)
 
 
 def _print_status(rows: list[dict[str, Any]], as_json: bool) -> None:
@@ -130,9 +109,9 @@ def _print_status(rows: list[dict[str, Any]], as_json: bool) -> None:
 @servers_app.command("up")
 def up_command(
     runtime: ManagedRuntime = RUNTIME,
-    mode: ModeChoice = MODE,
-    network: NetworkChoice = NETWORK,
-    gpu_binding: GpuBindingChoice = GPU_BINDING,
+    mode: Mode = MODE,
+    network: NetworkMode = NETWORK,
+    gpu_binding: GpuBinding = GPU_BINDING,
     image_ollama: str | None = IMAGE_OLLAMA,
     image_vllm: str | None = IMAGE_VLLM,
     ollama_url: str | None = OLLAMA_URL,
@@ -175,7 +154,7 @@ def down_command(
     """Stop the model servers dualread started."""
     reporter = Reporter()
     settings = _settings(reporter, config, ollama_url, vllm_url)
-    launcher = make_launcher(runtime.value)
+    launcher = make_launcher(runtime)
     manager = open_manager(settings, launcher=launcher)
     try:
         for spec in manager.servers.servers:
@@ -202,7 +181,7 @@ def status_command(
     """Each server: how it runs, whether it answers, which models hold GPU memory."""
     reporter = Reporter()
     settings = _settings(reporter, config, ollama_url, vllm_url)
-    manager = open_manager(settings, launcher=make_launcher(runtime.value))
+    manager = open_manager(settings, launcher=make_launcher(runtime))
     try:
         _print_status(manager.status(), as_json)
     except LauncherError as error:
@@ -254,7 +233,7 @@ def _print_doctor(report: dict[str, Any]) -> None:
 
 def doctor_command(
     as_json: bool = JSON_OUT,
-    mode: ModeChoice = MODE,
+    mode: Mode = MODE,
     image_ollama: str | None = IMAGE_OLLAMA,
     image_vllm: str | None = IMAGE_VLLM,
     ollama_url: str | None = OLLAMA_URL,
@@ -265,7 +244,7 @@ def doctor_command(
     reporter = Reporter()
     settings = _settings(reporter, config, ollama_url, vllm_url)
     try:
-        report = doctor_report(settings, mode=mode.value, images=_images(image_ollama, image_vllm))
+        report = doctor_report(settings, mode=mode, images=_images(image_ollama, image_vllm))
     except ConfigError as error:
         reporter.error(str(error))
         raise typer.Exit(EXIT_INPUT_ERROR) from None

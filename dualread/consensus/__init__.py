@@ -7,10 +7,19 @@ The public API:
   and the arithmetic report
 - :func:`explain` -- a human-readable difference report between two readings (``--explain``)
 - :func:`check` -- the statement's own arithmetic
-- the normalisers in :mod:`dualread.consensus.normalize`
+- the normalisers in :mod:`dualread.consensus.normalize` (the parsers they use are
+  :mod:`dualread.parsing`, shared with the embedded engine)
+
+Inside: :mod:`~dualread.consensus.ballots` (readings normalised, aligned, one vote per value),
+:mod:`~dualread.consensus.vote` (counting), :mod:`~dualread.consensus.settle` (the arithmetic
+breaks ties and weighs confidence), :mod:`~dualread.consensus.rows` (each result row and its
+text), :mod:`~dualread.consensus.reread` (when another pass is worth it),
+:mod:`~dualread.consensus.result` (what comes back) and :mod:`~dualread.consensus.decider`
+(``decide()`` over all of them).
 """
 
-from dualread.consensus.arithmetic import ArithmeticReport, check
+from dualread.arithmetic import ArithmeticReport, check
+from dualread.choices import OnDispute, Status
 from dualread.consensus.compare import (
     DESCRIPTION_THRESHOLD,
     Agreement,
@@ -19,7 +28,8 @@ from dualread.consensus.compare import (
     agree,
     explain,
 )
-from dualread.consensus.engine import Decision, Dispute, OnDispute, Severity, Status, decide
+from dualread.consensus.decider import decide
+from dualread.consensus.result import Decision, Dispute, Severity
 
 __all__ = [
     "DESCRIPTION_THRESHOLD",

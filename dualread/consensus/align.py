@@ -17,7 +17,7 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from dualread.consensus.normalize import normalize_description
+from dualread.parsing import normalize_description
 from dualread.statement import Transaction
 
 Slot = tuple[int | None, ...]  # per candidate: the index of its row in this slot, or None

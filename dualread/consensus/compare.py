@@ -14,7 +14,8 @@ from typing import Any, Protocol
 from deepdiff import DeepDiff
 
 from dualread.consensus.align import align
-from dualread.consensus.normalize import description_similarity, field_key, normalize_statement
+from dualread.consensus.normalize import field_key, normalize_statement
+from dualread.parsing import description_similarity
 from dualread.statement import HEADER_FIELDS, Statement, Transaction
 
 DESCRIPTION_THRESHOLD = 0.8

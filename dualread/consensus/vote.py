@@ -45,8 +45,8 @@ def _standing(option: Option, by_routes: bool) -> int:
 
 
 @dataclass
-class Point:
-    """One decision: its options, most votes first, ties in the order candidates were given."""
+class Vote:
+    """One decision: its options, most support first, ties in the order candidates were given."""
 
     field: str
     slot: int | None
@@ -86,7 +86,7 @@ def tally(
     *,
     routes: Sequence[str],
     arithmetic: bool,
-) -> Point:
+) -> Vote:
     """Count ballots ``(candidate index, key, value)``; ``routes[k]`` is candidate k's route.
 
     The value kept for a key is the first voter's. Options rank by support (routes, or
@@ -105,20 +105,20 @@ def tally(
         key=lambda o: (-_standing(o, by_routes), o.value is None, -len(o.voters), min(o.voters)),
     )
     how: How = "unanimous" if len(ranked) == 1 else "majority"
-    point = Point(field_name, slot, pages, ranked, arithmetic, ranked[0], how)
-    if len(point.tied) > 1:
-        point.how = "disputed"  # until arithmetic separates the tie
-    return point
+    vote = Vote(field_name, slot, pages, ranked, arithmetic, ranked[0], how)
+    if len(vote.tied) > 1:
+        vote.how = "disputed"  # until arithmetic separates the tie
+    return vote
 
 
 Score = Callable[[dict[int, Option]], tuple[int, ...]]
-"""How inconsistent the statement built with the given overrides (point index -> option) is,
+"""How inconsistent the statement built with the given overrides (vote index -> option) is,
 compared in order, lower is better. The first element counts broken equations: a combination
 that leaves any broken does not settle a tie (the arithmetic has not confirmed it)."""
 
 
-def break_ties(points: Sequence[Point], score: Score) -> None:
-    """Settle tied points by arithmetic, in place; what stays tied keeps ``how="disputed"``.
+def break_ties(votes: Sequence[Vote], score: Score) -> None:
+    """Settle tied votes by arithmetic, in place; what stays tied keeps ``how="disputed"``.
 
     Ties are tried in combination, so two rows misread by different candidates are both
     repaired, and two self-consistent readings (one row against the same amount split in two)
@@ -126,47 +126,47 @@ def break_ties(points: Sequence[Point], score: Score) -> None:
     combinations are few (opening + sum = closing couples every row); otherwise groups of nearby
     ties, repeated while settling one group changes what the others see.
     """
-    tied = [i for i, p in enumerate(points) if len(p.tied) > 1 and p.arithmetic]
-    if _combinations(tied, points) <= _MAX_COMBINATIONS:
-        _settle_together(tied, points, score)
+    tied = [i for i, p in enumerate(votes) if len(p.tied) > 1 and p.arithmetic]
+    if _combinations(tied, votes) <= _MAX_COMBINATIONS:
+        _settle_together(tied, votes, score)
         return
-    groups = _interacting_groups(tied, points)
+    groups = _interacting_groups(tied, votes)
     for _ in range(_MAX_ROUNDS):
         settled_any = False
         for group in groups:
-            open_before = sum(points[i].how == "disputed" for i in group)
+            open_before = sum(votes[i].how == "disputed" for i in group)
             if not open_before:
                 continue
-            if _combinations(group, points) <= _MAX_COMBINATIONS:
-                _settle_together(group, points, score)
+            if _combinations(group, votes) <= _MAX_COMBINATIONS:
+                _settle_together(group, votes, score)
             else:
                 for index in group:
-                    _settle_together([index], points, score)
-            settled_any |= sum(points[i].how == "disputed" for i in group) < open_before
+                    _settle_together([index], votes, score)
+            settled_any |= sum(votes[i].how == "disputed" for i in group) < open_before
         if not settled_any:
             return
 
 
-def _combinations(indices: Sequence[int], points: Sequence[Point]) -> int:
-    return math.prod(len(points[i].tied) for i in indices)
+def _combinations(indices: Sequence[int], votes: Sequence[Vote]) -> int:
+    return math.prod(len(votes[i].tied) for i in indices)
 
 
-def overrule(points: Sequence[Point], suspects: Sequence[int], score: Score) -> bool:
+def overrule(votes: Sequence[Vote], suspects: Sequence[int], score: Score) -> bool:
     """Let the arithmetic overrule a majority that breaks it, in place; True if it changed a
     value.
 
     Two routes can misread alike (both dropping one row), and a route voting alone is only as
     good as its passes. When the voted statement leaves equations broken and exactly one
-    combination of the ``suspects``' other options (points near the breaks) makes every
+    combination of the ``suspects``' other options (votes near the breaks) makes every
     equation hold, that combination wins, and a tie among them is settled. Anything less
     certain leaves the majority standing.
     """
     if score({})[0] == 0:
         return False
-    contested = [i for i in suspects if points[i].arithmetic and len(points[i].options) > 1]
-    if not contested or math.prod(len(points[i].options) for i in contested) > _MAX_COMBINATIONS:
+    contested = [i for i in suspects if votes[i].arithmetic and len(votes[i].options) > 1]
+    if not contested or math.prod(len(votes[i].options) for i in contested) > _MAX_COMBINATIONS:
         return False
-    combos = list(product(*(points[i].options for i in contested)))
+    combos = list(product(*(votes[i].options for i in contested)))
     scored = [(score(dict(zip(contested, combo, strict=True))), combo) for combo in combos]
     best = min(value for value, _ in scored)
     if best[0] > 0:
@@ -175,24 +175,22 @@ def overrule(points: Sequence[Point], suspects: Sequence[int], score: Score) -> 
     changed = False
     for position, index in enumerate(contested):
         if len({id(combo[position]) for combo in winners}) == 1:
-            point, winner = points[index], winners[0][position]
-            if winner is not point.chosen or point.how == "disputed":
-                changed |= winner is not point.chosen
-                point.chosen, point.how = winner, "arithmetic"
+            vote, winner = votes[index], winners[0][position]
+            if winner is not vote.chosen or vote.how == "disputed":
+                changed |= winner is not vote.chosen
+                vote.chosen, vote.how = winner, "arithmetic"
     return changed
 
 
-def _interacting_groups(tied: list[int], points: Sequence[Point]) -> list[list[int]]:
+def _interacting_groups(tied: list[int], votes: Sequence[Vote]) -> list[list[int]]:
     """Header ties interact with everything: they join the first group. Row ties group by slot
     proximity."""
-    headers = [i for i in tied if points[i].slot is None]
-    rows = sorted(
-        (i for i in tied if points[i].slot is not None), key=lambda i: points[i].slot or 0
-    )
+    headers = [i for i in tied if votes[i].slot is None]
+    rows = sorted((i for i in tied if votes[i].slot is not None), key=lambda i: votes[i].slot or 0)
     groups: list[list[int]] = []
     for index in rows:
-        slot = points[index].slot or 0
-        previous = points[groups[-1][-1]].slot if groups else None
+        slot = votes[index].slot or 0
+        previous = votes[groups[-1][-1]].slot if groups else None
         if previous is not None and slot - previous <= _INTERACTING_SLOTS:
             groups[-1].append(index)
         else:
@@ -202,10 +200,10 @@ def _interacting_groups(tied: list[int], points: Sequence[Point]) -> list[list[i
     return groups
 
 
-def _settle_together(group: list[int], points: Sequence[Point], score: Score) -> None:
+def _settle_together(group: list[int], votes: Sequence[Vote], score: Score) -> None:
     if not group:
         return
-    combos = list(product(*(points[i].tied for i in group)))
+    combos = list(product(*(votes[i].tied for i in group)))
     scored = [(score(dict(zip(group, combo, strict=True))), combo) for combo in combos]
     best = min(value for value, _ in scored)
     if best[0] > 0:
@@ -213,8 +211,8 @@ def _settle_together(group: list[int], points: Sequence[Point], score: Score) ->
     winners = [combo for value, combo in scored if value == best]
     for position, index in enumerate(group):
         values = {id(combo[position]) for combo in winners}
-        point = points[index]
+        vote = votes[index]
         if len(values) == 1:
-            point.chosen, point.how = winners[0][position], "arithmetic"
+            vote.chosen, vote.how = winners[0][position], "arithmetic"
         else:
-            point.how = "disputed"
+            vote.how = "disputed"

@@ -13,9 +13,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dualread.consensus.arithmetic import check
+from dualread.arithmetic import check
 from dualread.consensus.compare import DESCRIPTION_THRESHOLD
-from dualread.consensus.normalize import description_similarity, field_key, normalize_iban
+from dualread.consensus.normalize import field_key
+from dualread.parsing import description_similarity, normalize_iban
 from dualread.statement import Statement, Transaction
 
 # Free-text header fields: a reader that writes "Thamesbridge Bank" for "Thamesbridge Bank plc"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
-from dualread.api import Engine, OcrEngine, extract
+from dualread.api import Engine, extract
+from dualread.choices import OcrEngine
 from dualread.config import Settings
 from dualread.evaluate.scores import DocumentScore, score_document
 from dualread.evaluate.truth import Case, statement_from_document
@@ -28,19 +29,18 @@ def evaluate_case(
         ocr=ocr,
         third_voter=third_voter,
     )
-    if result.document is None:
+    if result.document is None or result.record is None:
         return score_document(
             case, None, seconds=result.elapsed_s, error=result.error or "no result"
         )
-    record = result.document["extraction"]
-    model_passes = [p for p in record.get("passes", []) if p.get("route") != "embedded"]
+    record = result.record
     return score_document(
         case,
         statement_from_document(result.document),
         pages=result.page_count,
         seconds=result.elapsed_s,
-        passes=len(model_passes) if record["engine"] != "embedded" else None,
-        status=str(record["status"]),
+        passes=len(record.model_passes) if record.engine != "embedded" else None,
+        status=record.status,
     )
 
 

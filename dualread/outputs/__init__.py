@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
+from dualread.choices import OutputFormat
 from dualread.outputs.atomic import write_atomic
 from dualread.outputs.csv_writer import render_csv
 from dualread.outputs.json_writer import render_json
 from dualread.outputs.ofx_writer import render_ofx
-
-OutputFormat = Literal["json", "csv", "ofx"]
 
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "json": render_json,

@@ -12,9 +12,9 @@
 """
 
 from dualread.runtime.errors import LauncherError, ServersUnavailable
-from dualread.runtime.factory import RuntimeKind, make_launcher, open_manager
+from dualread.runtime.factory import make_launcher, open_manager
 from dualread.runtime.gpu import Gpu, GpuReport, detect_gpus
-from dualread.runtime.plan import Mode, Plan, make_plan
+from dualread.runtime.plan import Plan, make_plan
 from dualread.runtime.scheduler import ServerManager
 from dualread.runtime.servers import ServerSet, ServerSpec, server_set
 
@@ -22,9 +22,7 @@ __all__ = [
     "Gpu",
     "GpuReport",
     "LauncherError",
-    "Mode",
     "Plan",
-    "RuntimeKind",
     "ServerManager",
     "ServerSet",
     "ServerSpec",

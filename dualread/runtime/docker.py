@@ -12,10 +12,11 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
+from dualread.choices import GpuBinding, NetworkMode
 from dualread.runtime.errors import LauncherError
 from dualread.runtime.launcher import LaunchState, Placement, require_local
 from dualread.runtime.servers import ServerSpec
@@ -24,11 +25,6 @@ NEWEST_API = "1.47"
 OLDEST_API = "1.40"
 DEFAULT_SOCKET = "/var/run/docker.sock"
 MANAGED_LABEL = "dualread.managed"
-
-NetworkMode = Literal["bridge", "host"]
-# How a container gets its GPUs: DeviceRequests for the NVIDIA container toolkit (Docker 19.03+),
-# or NVIDIA_VISIBLE_DEVICES for hosts whose default runtime is the nvidia runtime.
-GpuBinding = Literal["device-requests", "nvidia-env"]
 
 
 class DockerError(LauncherError):

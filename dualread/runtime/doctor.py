@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dualread.choices import Mode
 from dualread.config import Settings
 from dualread.runtime.admin import ServerAdmin, admin_for
 from dualread.runtime.docker import DockerEngine, DockerError
 from dualread.runtime.errors import ServersUnavailable
 from dualread.runtime.gpu import GpuReport, detect_gpus
-from dualread.runtime.plan import Mode, make_plan
+from dualread.runtime.plan import make_plan
 from dualread.runtime.servers import ServerKind, ServerSet, ServerSpec, server_set
 
 

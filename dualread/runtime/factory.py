@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
 
+from dualread.choices import GpuBinding, Mode, NetworkMode, RuntimeKind
 from dualread.config import Settings
-from dualread.runtime.docker import DockerEngine, DockerLauncher, GpuBinding, NetworkMode
+from dualread.runtime.docker import DockerEngine, DockerLauncher
 from dualread.runtime.external import ExternalLauncher
 from dualread.runtime.gpu import GpuReport, detect_gpus
 from dualread.runtime.launcher import Launcher
-from dualread.runtime.plan import Mode, Plan, Preference, make_plan
+from dualread.runtime.plan import Plan, Preference, make_plan
 from dualread.runtime.process import ProcessLauncher
 from dualread.runtime.scheduler import ServerManager
 from dualread.runtime.servers import ServerKind, ServerSet, server_set
-
-RuntimeKind = Literal["external", "docker", "process"]
-RUNTIME_KINDS: tuple[RuntimeKind, ...] = ("external", "docker", "process")
 
 
 def make_launcher(

@@ -19,13 +19,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from dualread.choices import Mode
 from dualread.config import Role
 from dualread.runtime.gpu import Gpu
 from dualread.runtime.launcher import Placement
 from dualread.runtime.servers import ServerSet, ServerSpec
 
-Mode = Literal["auto", "parallel", "sequential"]
-MODES: tuple[Mode, ...] = ("auto", "parallel", "sequential")
 PlanKind = Literal["multi-gpu", "co-resident", "phased", "no-gpu", "remote"]
 SwitchStrategy = Literal["sleep", "unload", "restart", "none"]
 Preference = Literal["best", "restart"]

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from dualread.api import extract
+from dualread.arithmetic import check
 from dualread.config import Settings
-from dualread.consensus.arithmetic import check
 from dualread.evaluate import evaluate, find_cases, summarize
 from dualread.evaluate.truth import statement_from_document
 from tests.conftest import SHARED

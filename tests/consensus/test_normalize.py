@@ -7,15 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dualread.consensus.normalize import (
+from dualread.consensus.normalize import field_key, normalize_statement
+from dualread.parsing import (
     description_similarity,
-    field_key,
     iban_is_valid,
     is_carried_forward,
     month_from_name,
     normalize_description,
     normalize_iban,
-    normalize_statement,
     parse_amount,
     parse_date,
 )

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from dualread.consensus.arithmetic import check
-from dualread.consensus.normalize import normalize_description
+from dualread.arithmetic import check
 from dualread.documents import open_document
 from dualread.evaluate.truth import load_truth
+from dualread.parsing import normalize_description
 from dualread.stages.embedded import read_embedded
 from tests.conftest import SHARED
 

@@ -6,13 +6,14 @@ Public API::
     EmbeddedReadError  # one-line message naming the file; no statement table, or OCR failed
 """
 
+from dualread.choices import OcrEngine
 from dualread.stages.embedded.engine import (
     DEFAULT_OCR_DPI,
     EmbeddedReadError,
     TextCheck,
     read_embedded,
 )
-from dualread.stages.embedded.ocr import OCR_ENGINES, OcrEngine
+from dualread.stages.embedded.ocr import OCR_ENGINES
 
 __all__ = [
     "DEFAULT_OCR_DPI",

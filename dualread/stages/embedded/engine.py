@@ -18,11 +18,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from dualread.consensus.arithmetic import ArithmeticReport, check
+from dualread.arithmetic import ArithmeticReport, check
+from dualread.choices import OcrEngine
 from dualread.documents import Document, DocumentError
 from dualread.stages.candidate import Candidate, PassParams, RawOutput
 from dualread.stages.embedded.layout import Line, deskew, group_lines
-from dualread.stages.embedded.ocr import OcrEngine, OcrUnavailableError, ocr_words
+from dualread.stages.embedded.ocr import OcrUnavailableError, ocr_words
 from dualread.stages.embedded.reader import NoStatementTableError, Reading, read_statement
 from dualread.stages.embedded.textcheck import text_layer_matches_image
 from dualread.stages.embedded.words import PageWords, TextLayerQuality, text_layer_words

@@ -3,7 +3,7 @@
 Labels come in the five languages the table reader knows. A value sits either to the right of its
 label on the same line ("IBAN: DE31 ...") or right below it, under the label (Postbank's "Alter
 Kontostand" box). IBANs are accepted only with a valid mod-97 checksum; amounts and dates go
-through the shared normalisers in :mod:`dualread.consensus.normalize`.
+through the shared normalisers in :mod:`dualread.parsing`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from dualread.consensus.normalize import normalize_iban
+from dualread.parsing import normalize_iban
 from dualread.stages.embedded import vocabulary
 from dualread.stages.embedded.columns import fold
 from dualread.stages.embedded.layout import Line

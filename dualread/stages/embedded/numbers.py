@@ -1,6 +1,6 @@
 """How one statement writes numbers and dates, and reading them in that style.
 
-The parsing itself is :mod:`dualread.consensus.normalize`; this module supplies the per-document
+The parsing itself is :mod:`dualread.parsing`; this module supplies the per-document
 context those functions take as hints: which mark is the decimal one, whether ``03/04`` is the
 3rd of April or March 4th, and which period gives a year to ``DD.MM.`` dates. Each is decided
 once per document from evidence that cannot be ambiguous (``1.234,56``; ``24/07``), never per
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from dualread.consensus.normalize import parse_amount, parse_date
+from dualread.parsing import parse_amount, parse_date
 
 _GROUPED_AMOUNT = re.compile(r"\d{1,3}(?:([.,' \u00a0])\d{3})+([.,])\d{2}(?!\d)")
 _PLAIN_AMOUNT = re.compile(r"^[-+(]?\d+([.,])\d{2}[)-]?$")

@@ -20,15 +20,15 @@ import subprocess
 import threading
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, get_args
 
 import numpy as np
 from PIL import Image
 
+from dualread.choices import OcrEngine
 from dualread.stages.embedded.words import Word
 
-OcrEngine = Literal["rapidocr", "tesseract"]
-OCR_ENGINES: tuple[OcrEngine, ...] = ("rapidocr", "tesseract")
+OCR_ENGINES: tuple[OcrEngine, ...] = get_args(OcrEngine)
 
 TESSERACT_TIMEOUT_S = 120
 # Tesseract languages worth asking for, when their traineddata is installed.

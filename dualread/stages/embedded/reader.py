@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from dualread.consensus.normalize import is_carried_forward, normalize_iban
+from dualread.parsing import is_carried_forward, normalize_iban
 from dualread.stages.embedded import vocabulary
 from dualread.stages.embedded.columns import (
     MONEY_ROLES,

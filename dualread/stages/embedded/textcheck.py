@@ -12,7 +12,7 @@ import statistics
 
 from PIL import Image
 
-from dualread.consensus.normalize import description_similarity
+from dualread.parsing import description_similarity
 from dualread.stages.embedded.ocr import recognize_crops
 from dualread.stages.embedded.words import PageWords, Word
 

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from reportlab.pdfgen.canvas import Canvas
 
-from dualread.consensus.arithmetic import check
+from dualread.arithmetic import check
 from dualread.documents import open_document
 from dualread.stages.embedded import EmbeddedReadError, OcrEngine, read_embedded
 from dualread.stages.embedded.ocr import OCR_ENGINES

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from dualread.consensus.arithmetic import check, detect_order
+from dualread.arithmetic import check, detect_order
 from dualread.statement import Statement
 from tests.consensus.factories import OPENING, chained, row, statement, with_rows
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any, Literal
 
-from dualread.consensus.normalize import is_carried_forward
+from dualread.parsing import is_carried_forward
 from dualread.statement import Statement, Transaction, format_money
 
 Order = Literal["chronological", "reverse"]

@@ -1,0 +1,144 @@
+"""``decide()``: from several readings of one document to one statement, with its evidence.
+
+Normalise every candidate, align their rows, vote per header field and per row slot, let the
+arithmetic break ties, and say how sure each value is and what stayed disputed.
+
+Disputes come in two severities. A *value* dispute (a header field, a row's presence, date,
+amount or balance) leaves the document "unresolved" (exit code 3): users need the numbers right
+or flagged. A *text* dispute (a row's description, counterparty or reference) is informative: it
+is listed, the text kept is the best guess, the row's confidence is halved, and the document can
+still be "resolved".
+
+Value disputes and ``on_dispute``: with ``"best"`` every disputed value keeps the best guess (a
+present value over none, then the one more readings gave, then the earliest candidate's).
+With ``"null"`` (the default) a disputed value becomes null where the schema allows null (header
+fields, a row's balance); a value the schema requires (a row itself, its date or amount) keeps
+the best guess, because dropping a row would silently change the sum. Either way the dispute is
+listed and the row's or field's confidence is 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from dualread.arithmetic import check
+from dualread.choices import OnDispute, Status
+from dualread.consensus.ballots import Ballots, candidate_labels, header_votes, slot_votes
+from dualread.consensus.compare import DESCRIPTION_THRESHOLD, CandidateLike
+from dualread.consensus.reread import pages_to_reread
+from dualread.consensus.result import Decision, Dispute, dispute_of
+from dualread.consensus.rows import merged_readings, settled_row
+from dualread.consensus.settle import Settlement, apply_arithmetic_confidence, confidence_of
+from dualread.consensus.vote import Vote
+from dualread.statement import Statement, Transaction
+
+_TEXT_DOUBT = 0.5  # factor on the confidence of a row whose text alone is disputed
+
+
+def decide(
+    candidates: Sequence[CandidateLike],
+    *,
+    on_dispute: OnDispute = "null",
+    description_threshold: float = DESCRIPTION_THRESHOLD,
+) -> Decision:
+    """Vote the candidates into one statement.
+
+    Candidates come in order of trust for best guesses (route A's first reading first is the
+    usual order). Their ``route`` counts: a value is settled when more routes read it than any
+    other value, or when the arithmetic confirms it; more passes of one route against another
+    route's value settle nothing on their own (see :mod:`dualread.consensus.vote`).
+
+    A candidate whose ``pages`` cover only part of the document (an extra pass on disputed
+    pages) votes only on decisions on those pages: pass it as it is, not spliced into a full
+    reading, or its route's first reading would vote twice elsewhere.
+
+    The status is "unresolved" only while a value dispute remains; disputes on a row's text
+    alone leave it "resolved" (see the module docstring).
+
+    ``disputed_pages`` are the pages where another route-A pass could still change the
+    outcome; the pipeline stops re-reading when it is empty. A page with disputes is left out
+    when every dispute on it is futile:
+
+    - a value dispute where route A has given the same value at least twice against another
+      route's different value. Support counts routes, so a third identical answer cannot
+      settle it, and a model that answered alike twice is expected to answer alike again;
+    - a text dispute once route A has read its page twice.
+
+    Text disputes only ride along: when no value dispute is left that a pass may settle,
+    ``disputed_pages`` is empty, so a document never pays a pass for its text alone.
+    """
+    if not candidates:
+        raise ValueError("decide() needs at least one candidate")
+    ballots = Ballots(candidates)
+    labels = candidate_labels(candidates)
+    header = header_votes(ballots)
+    slots = slot_votes(ballots)
+    settlement = Settlement(header, slots)
+    settlement.settle()
+    merged = merged_readings(slots)
+
+    disputes: list[Dispute] = []
+    field_confidence: dict[str, float] = {}
+    header_values: dict[str, Any] = {}
+    for vote in header:
+        disputed = vote.how == "disputed"
+        value = None if disputed and on_dispute == "null" else vote.chosen.value
+        header_values[vote.field] = value
+        field_confidence[vote.field] = confidence_of(vote)
+        if disputed:
+            disputes.append(dispute_of(vote, None, labels, ballots.routes, value))
+
+    transactions: list[Transaction] = []
+    row_confidence: list[float] = []
+    for slot in slots:
+        if slot.presence.chosen.value is None:
+            continue
+        index = len(transactions)
+        row, row_disputes = settled_row(
+            slot,
+            index,
+            labels,
+            ballots.routes,
+            merged.get(slot.number, frozenset()),
+            on_dispute,
+            description_threshold,
+        )
+        transactions.append(row)
+        parts = [p for p in (slot.presence, slot.date, slot.amount) if p is not None]
+        value_disputed = any(d.severity == "value" for d in row_disputes)
+        row_confidence.append(0.0 if value_disputed else min(confidence_of(p) for p in parts))
+        disputes.extend(row_disputes)
+
+    statement = Statement(**header_values, transactions=transactions)
+    report = check(statement, order=settlement.order)
+    value_disputes = [d for d in disputes if d.severity == "value"]
+    apply_arithmetic_confidence(report, statement, field_confidence, row_confidence, value_disputes)
+    for index in {d.row for d in disputes if d.severity == "text" and d.row is not None}:
+        row_confidence[index] *= _TEXT_DOUBT  # the numbers may hold; the text is a guess
+    # A slot voted away counts through its presence alone; its other parts had no say.
+    relevant = [
+        *header,
+        *(p for s in slots for p in (s.votes() if s.presence.chosen.value else [s.presence])),
+    ]
+    return Decision(
+        statement=statement,
+        status=_status(candidates, relevant, disputes),
+        field_confidence=field_confidence,
+        row_confidence=row_confidence,
+        disputes=disputes,
+        arithmetic=report,
+        disputed_pages=pages_to_reread(disputes),
+    )
+
+
+def _status(
+    candidates: Sequence[CandidateLike], votes: Sequence[Vote], disputes: Sequence[Dispute]
+) -> Status:
+    if len(candidates) == 1:
+        return "single"
+    if any(d.severity == "value" for d in disputes):
+        return "unresolved"
+    if not disputes and all(p.how == "unanimous" for p in votes):
+        return "agreed"
+    return "resolved"  # the readings differed, and at most their text stays in doubt

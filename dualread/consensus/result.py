@@ -1,0 +1,106 @@
+"""What consensus returns for one document: the decision, its disputes and their severity."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from dualread.arithmetic import ArithmeticReport
+from dualread.choices import Status
+from dualread.consensus.reread import reread_may_settle
+from dualread.consensus.vote import Vote
+from dualread.statement import Statement, Transaction, format_money
+
+Severity = Literal["value", "text"]
+
+TEXT_FIELDS = frozenset({"description", "counterparty", "reference"})
+"""A row's free text: a dispute on it is soft (severity "text")."""
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """A value the readings left undecided: who said what, and what the result holds."""
+
+    field: str  # a header field, or for rows: "row", "date", "amount", "description", "balance"
+    row: int | None  # index in the result's transactions
+    page: int | None
+    candidates: tuple[dict[str, Any], ...]  # {"route", "pass", "value"}
+    chosen: Any  # JSON-ready
+    reread_may_settle: bool = True  # whether another route-A pass on ``page`` could settle it
+
+    @property
+    def severity(self) -> Severity:
+        """How much it weighs: "text" on a row's free text (informative), else "value"."""
+        return "text" if self.row is not None and self.field in TEXT_FIELDS else "value"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "severity": self.severity,
+            "row": self.row,
+            "page": self.page,
+            "candidates": list(self.candidates),
+            "chosen": self.chosen,
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of consensus for one document."""
+
+    statement: Statement
+    status: Status
+    field_confidence: dict[str, float]
+    row_confidence: list[float]
+    disputes: list[Dispute]
+    arithmetic: ArithmeticReport
+    disputed_pages: frozenset[int]  # pages another route-A pass could still settle (decide())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The consensus parts of the JSON ``extraction`` block."""
+        return {
+            "status": self.status,
+            "confidence": {
+                "fields": {k: round(v, 3) for k, v in self.field_confidence.items()},
+                "transactions": [round(v, 3) for v in self.row_confidence],
+            },
+            "disputes": [d.to_dict() for d in self.disputes],
+            "arithmetic": self.arithmetic.to_dict(),
+        }
+
+
+def json_value(value: Any) -> Any:
+    """A voted value as the JSON output writes it: money as a decimal string, dates ISO."""
+    if isinstance(value, Transaction):
+        return value.model_dump(mode="json")
+    if isinstance(value, Decimal):
+        return format_money(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def first_page(pages: frozenset[int]) -> int | None:
+    return min(pages) if pages else None
+
+
+def dispute_of(
+    vote: Vote,
+    row: int | None,
+    labels: Sequence[dict[str, Any]],
+    routes: Sequence[str],
+    chosen: Any,
+) -> Dispute:
+    """What every candidate said, what the result holds, and whether a re-read may help."""
+    said = sorted((k, json_value(o.value)) for o in vote.options for k in o.voters)
+    return Dispute(
+        field=vote.field,
+        row=row,
+        page=first_page(vote.pages),
+        candidates=tuple({**labels[k], "value": value} for k, value in said),
+        chosen=json_value(chosen),
+        reread_may_settle=reread_may_settle(vote, routes),
+    )
