@@ -23,9 +23,9 @@ from dualread import __version__
 from dualread.api import choose_engine
 from dualread.cache import AnswerCache
 from dualread.config import ROLES
-from dualread.consensus.normalize import is_carried_forward
 from dualread.documents import DocumentError, open_document
 from dualread.outputs import RENDERERS, write_atomic
+from dualread.parsing import is_carried_forward
 from dualread.readers import Readers
 from dualread.service.config import ServiceConfig
 from dualread.service.highlights import highlights

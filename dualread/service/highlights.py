@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from dualread.consensus.normalize import parse_amount
 from dualread.documents import Document, TextRun
+from dualread.parsing import parse_amount
 
 LINE_MARGIN = 0.004  # of the page height, above and below the line
 

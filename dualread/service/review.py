@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dualread.consensus.arithmetic import check
-from dualread.consensus.normalize import is_carried_forward, parse_amount, parse_date
+from dualread.arithmetic import check
+from dualread.parsing import is_carried_forward, parse_amount, parse_date
 from dualread.statement import (
     HEADER_FIELDS,
     SchemaError,
