@@ -78,6 +78,8 @@ class Settings:
     # Who runs the model servers: the user ("external"), or dualread as containers or processes.
     servers: RuntimeKind = "external"
     mode: Mode = "auto"  # how servers share the GPUs
+    gpus: str = ""  # the GPUs the plan may use ("0,2,3", UUIDs); "": every visible one
+    replicas: str = ""  # servers per role ("4", "vllm=3,ollama=2"); "": as the plan decides
 
     def role(self, role: Role) -> RoleSettings:
         backend: BackendKind = getattr(self, f"backend_{role}")

@@ -8,14 +8,14 @@ times per batch, not per document. ``ServerControl.activate`` is where a swap ha
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from dualread import consensus
-from dualread.backends.base import BackendError, ServerUnavailable
+from dualread.backends.base import Backend, BackendError, ServerUnavailable
 from dualread.choices import OnDispute, Status
 from dualread.config import Role, Settings
 from dualread.documents import Document
@@ -30,12 +30,18 @@ class ServerControl(Protocol):
     """Makes a role's server ready (on one GPU, this is where models are swapped) and runs model
     calls through it, so a server that dies mid-call is restarted once and the call retried.
 
-    :class:`dualread.runtime.scheduler.ServerManager` is the real one.
+    :class:`dualread.runtime.scheduler.ServerManager` is the real one. Where it runs replicas
+    of a server, ``backends`` gives the clients that spread page requests over them and
+    ``documents_at_once`` how many documents a phase reads at once to keep them busy.
     """
 
     def activate(self, role: Role) -> None: ...
 
     def call(self, role: Role, request: Callable[[], T]) -> T: ...
+
+    def backends(self, settings: Settings) -> Mapping[Role, Backend]: ...
+
+    def documents_at_once(self, role: Role) -> int: ...
 
 
 class AlwaysReady:
@@ -46,6 +52,12 @@ class AlwaysReady:
 
     def call(self, role: Role, request: Callable[[], T]) -> T:
         return request()
+
+    def backends(self, settings: Settings) -> Mapping[Role, Backend]:
+        return {}
+
+    def documents_at_once(self, role: Role) -> int:
+        return 1
 
 
 def pass_params(pass_number: int, base_dpi: int) -> PassParams:
@@ -105,6 +117,20 @@ def _timed(
     return candidate
 
 
+def _each(
+    readings: Sequence[DocumentReading], width: int, read: Callable[[int, DocumentReading], None]
+) -> None:
+    """``read`` every document of a phase, ``width`` at a time (replicas take several at once),
+    in order when ``width`` is 1."""
+    if width <= 1:
+        for index, reading in enumerate(readings):
+            read(index, reading)
+        return
+    with ThreadPoolExecutor(max_workers=width, thread_name_prefix="documents") as pool:
+        for job in [pool.submit(read, i, r) for i, r in enumerate(readings)]:
+            job.result()
+
+
 @dataclass
 class BatchOptions:
     routes: tuple[str, ...] = ("visual", "ocr")
@@ -123,6 +149,7 @@ def read_batch(
 ) -> list[DocumentReading]:
     """Read every document along the configured routes, phase by phase, and vote."""
     control = control or AlwaysReady()
+    readers.use(control.backends(settings))
     readings = [DocumentReading(doc) for doc in documents]
     first = pass_params(1, settings.dpi)
     advance = on_progress or (lambda phase, n: None)
@@ -136,7 +163,8 @@ def read_batch(
 
         if "visual" in options.routes:
             control.activate("visual")
-            for reading in readings:
+
+            def read_visual(_: int, reading: DocumentReading) -> None:
                 doc = reading.document
                 candidate = _timed(
                     reading, control, "visual", first, doc.page_numbers, readers.visual, doc, first
@@ -145,10 +173,13 @@ def read_batch(
                     reading.candidates.append(candidate)
                 advance("visual", 1)
 
+            _each(readings, control.documents_at_once("visual"), read_visual)
+
         if "ocr" in options.routes:
             control.activate("ocr")
             markdown: dict[int, Any] = {}
-            for index, reading in enumerate(readings):
+
+            def read_ocr(index: int, reading: DocumentReading) -> None:
                 doc = reading.document
                 try:
                     markdown[index] = control.call("ocr", partial(readers.ocr_markdown, doc, first))
@@ -157,10 +188,13 @@ def read_batch(
                 except BackendError as failure:
                     reading.failures.append(f"ocr: {failure}")
                 advance("ocr", 1)
+
+            _each(readings, control.documents_at_once("ocr"), read_ocr)
             control.activate("json")
-            for index, reading in enumerate(readings):
+
+            def read_json(index: int, reading: DocumentReading) -> None:
                 if index not in markdown:
-                    continue
+                    return
                 doc, pages_markdown = reading.document, markdown[index]
                 candidate = _timed(
                     reading,
@@ -176,6 +210,8 @@ def read_batch(
                 if candidate:
                     reading.candidates.append(candidate)
                 advance("json", 1)
+
+            _each(readings, control.documents_at_once("json"), read_json)
 
         for index, job in embedded_jobs.items():
             reading = readings[index]
@@ -241,20 +277,23 @@ def _extra_passes(
         if not activated:
             control.activate("visual")
             activated = True
-        for reading in pending:
+
+        def reread(_: int, reading: DocumentReading) -> None:
             assert reading.decision is not None
             model_passes = sum(1 for p in reading.passes if p.route != "embedded")
             params = pass_params(model_passes + 1, settings.dpi)
             pages = sorted(reading.decision.disputed_pages)
             doc = reading.document
-            reread = _timed(
+            again = _timed(
                 reading, control, "visual", params, pages, readers.visual, doc, params, pages
             )
-            if reread is not None:
+            if again is not None:
                 # A partial reading votes only on its own pages (see consensus.decide).
-                reading.candidates.append(reread)
+                reading.candidates.append(again)
             reading.decision = consensus.decide(reading.candidates, on_dispute=options.on_dispute)
             reading.status = reading.decision.status
             if reading.status == "agreed":
                 reading.status = "resolved"  # agreement reached only after extra passes
             advance("extra", 1)
+
+        _each(pending, control.documents_at_once("visual"), reread)

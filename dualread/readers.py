@@ -8,7 +8,7 @@ batch repeats no model call.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dualread.backends.base import Backend
@@ -44,6 +44,10 @@ class Readers:
         self.cache = cache
         self.ocr_engine = ocr_engine
         self._backends: dict[Role, Backend] = {}
+
+    def use(self, backends: Mapping[Role, Backend]) -> None:
+        """Read through these clients (a runtime's, spreading requests over replicas)."""
+        self._backends.update(backends)
 
     def backend(self, role: Role) -> Backend:
         if role not in self._backends:

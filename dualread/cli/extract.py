@@ -98,6 +98,12 @@ def extract_command(
         help="With --servers docker|process: parallel (one server per GPU), sequential (phases "
         "on one GPU) or auto.",
     ),
+    gpus: str | None = typer.Option(
+        None, "--gpus", help="GPUs the servers may use (0,2,3); default every visible one."
+    ),
+    replicas: str | None = typer.Option(
+        None, "--replicas", help="Copies of each server: N, or per server or role (ocr=3)."
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached model answers."),
     config: Path | None = typer.Option(None, "--config", help="TOML config file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
@@ -110,8 +116,7 @@ def extract_command(
     """
     reporter = Reporter(quiet=quiet, verbose=verbose)
     try:
-        settings = settings_from_options(
-            config,
+        flags = dict(
             ollama_url=ollama_url,
             vllm_url=vllm_url,
             model_visual=model_visual,
@@ -124,7 +129,10 @@ def extract_command(
             use_cache=False if no_cache else None,
             servers=servers,
             mode=mode,
+            gpus=gpus,
+            replicas=replicas,
         )
+        settings = settings_from_options(config, **flags)
     except ConfigError as error:
         reporter.error(str(error))
         raise typer.Exit(EXIT_INPUT_ERROR) from None

@@ -19,9 +19,10 @@ from dualread.choices import GpuBinding, ManagedRuntime, Mode, NetworkMode
 from dualread.cli.common import Reporter, settings_from_options
 from dualread.config import ConfigError, Settings
 from dualread.exit_codes import EXIT_INPUT_ERROR, EXIT_SERVERS_UNAVAILABLE
-from dualread.runtime.doctor import doctor_report
+from dualread.runtime.doctor import doctor_report, plan_report
 from dualread.runtime.errors import LauncherError, ServersUnavailable
 from dualread.runtime.factory import make_launcher, open_manager
+from dualread.runtime.gpu import GpuChoiceError
 from dualread.runtime.scheduler import ServerManager
 from dualread.runtime.servers import ServerKind
 
@@ -55,13 +56,32 @@ GPU_BINDING = typer.Option(
 IMAGE_OLLAMA = typer.Option(None, "--image-ollama", help="Ollama image [dualread:ollama].")
 IMAGE_VLLM = typer.Option(None, "--image-vllm", help="vLLM image [dualread:vllm-nanonets].")
 JSON_OUT = typer.Option(False, "--json", help="Machine-readable JSON on stdout.")
+GPUS = typer.Option(
+    None,
+    "--gpus",
+    help="GPUs the plan may use: nvidia-smi indexes or UUIDs (0,2,3), within "
+    "CUDA_VISIBLE_DEVICES; default every visible GPU.",
+)
+REPLICAS = typer.Option(
+    None,
+    "--replicas",
+    help="Copies of each server: N for every server, or per server or role (vllm=3,ollama=2); "
+    "default: the plan's choice (see doctor).",
+)
 
 
 def _settings(
-    reporter: Reporter, config: Path | None, ollama_url: str | None, vllm_url: str | None
+    reporter: Reporter,
+    config: Path | None,
+    ollama_url: str | None,
+    vllm_url: str | None,
+    gpus: str | None = None,
+    replicas: str | None = None,
 ) -> Settings:
     try:
-        return settings_from_options(config, ollama_url=ollama_url, vllm_url=vllm_url)
+        return settings_from_options(
+            config, ollama_url=ollama_url, vllm_url=vllm_url, gpus=gpus, replicas=replicas
+        )
     except ConfigError as error:
         reporter.error(str(error))
         raise typer.Exit(EXIT_INPUT_ERROR) from None
@@ -118,6 +138,8 @@ def up_command(
     vllm_url: str | None = VLLM_URL,
     config: Path | None = CONFIG,
     as_json: bool = JSON_OUT,
+    gpus: str | None = GPUS,
+    replicas: str | None = REPLICAS,
 ) -> None:
     """Start the model servers as the plan for this host says, and wait until they answer.
 
@@ -125,7 +147,7 @@ def up_command(
     sleep mode, Ollama) are started and left idle; extract wakes each in its phase.
     """
     reporter = Reporter()
-    settings = _settings(reporter, config, ollama_url, vllm_url)
+    settings = _settings(reporter, config, ollama_url, vllm_url, gpus, replicas)
     try:
         manager = _manager(
             settings, runtime, mode, network, gpu_binding, _images(image_ollama, image_vllm)
@@ -139,6 +161,34 @@ def up_command(
     except (ServersUnavailable, LauncherError) as error:
         reporter.error(str(error))
         raise typer.Exit(EXIT_SERVERS_UNAVAILABLE) from None
+    except (ConfigError, GpuChoiceError) as error:
+        reporter.error(str(error))
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+
+
+@servers_app.command("plan")
+def plan_command(
+    mode: Mode = MODE,
+    gpus: str | None = GPUS,
+    replicas: str | None = REPLICAS,
+    ollama_url: str | None = OLLAMA_URL,
+    vllm_url: str | None = VLLM_URL,
+    config: Path | None = CONFIG,
+    as_json: bool = JSON_OUT,
+) -> None:
+    """Show the GPUs found and where each server's replicas would run, starting nothing."""
+    reporter = Reporter()
+    settings = _settings(reporter, config, ollama_url, vllm_url, gpus, replicas)
+    try:
+        report = plan_report(settings, mode=mode)
+    except (ConfigError, GpuChoiceError) as error:
+        reporter.error(str(error))
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        _print_gpus(report["gpus"])
+        _print_plan(report["plan"])
 
 
 @servers_app.command("down")
@@ -191,8 +241,7 @@ def status_command(
         manager.close(stop=False)
 
 
-def _print_doctor(report: dict[str, Any]) -> None:
-    gpus = report["gpus"]
+def _print_gpus(gpus: dict[str, Any]) -> None:
     typer.echo(f"GPUs ({gpus['source']}): {len(gpus['devices'])}")
     if gpus["error"]:
         typer.echo(f"  {gpus['error']}")
@@ -201,6 +250,26 @@ def _print_doctor(report: dict[str, Any]) -> None:
             f"  GPU {gpu['index']}: {gpu['name']}, {gpu['memory_total_mib']} MiB total, "
             f"{gpu['memory_free_mib']} MiB free"
         )
+
+
+def _print_plan(plan: dict[str, Any]) -> None:
+    typer.echo(f"Plan: {plan['kind']} ({plan['reason']})")
+    for name, server in plan["servers"].items():
+        where = "; ".join(
+            f"GPU {','.join(map(str, r['gpus'])) or 'none'}"
+            + (f" ({r['gpu_memory_fraction']:.0%})" if r["gpu_memory_fraction"] else "")
+            for r in server["replicas"]
+        )
+        typer.echo(
+            f"  {name} x{len(server['replicas'])}: {where}; switch by {server['switch']}, "
+            f"{server['concurrency']} requests at once each"
+        )
+    if plan["phases"]:
+        typer.echo(f"  phases: {' -> '.join(plan['phases'])}")
+
+
+def _print_doctor(report: dict[str, Any]) -> None:
+    _print_gpus(report["gpus"])
     docker = report["docker"]
     if docker["reachable"]:
         images = ", ".join(
@@ -218,16 +287,7 @@ def _print_doctor(report: dict[str, Any]) -> None:
         missing = server.get("models_missing") or []
         line += "answering; models " + ("missing: " + ", ".join(missing) if missing else "present")
         typer.echo(line)
-    plan = report["plan"]
-    typer.echo(f"Plan: {plan['kind']} ({plan['reason']})")
-    for name, server in plan["servers"].items():
-        gpus_text = ",".join(map(str, server["gpus"])) or "none"
-        typer.echo(
-            f"  {name}: GPU {gpus_text}, switch by {server['switch']}, "
-            f"{server['concurrency']} requests at once"
-        )
-    if plan["phases"]:
-        typer.echo(f"  phases: {' -> '.join(plan['phases'])}")
+    _print_plan(report["plan"])
     typer.echo(f"Engine for --engine auto: {report['engine']} ({report['engine_reason']})")
 
 
@@ -239,13 +299,15 @@ def doctor_command(
     ollama_url: str | None = OLLAMA_URL,
     vllm_url: str | None = VLLM_URL,
     config: Path | None = CONFIG,
+    gpus: str | None = GPUS,
+    replicas: str | None = REPLICAS,
 ) -> None:
     """Check this host: GPUs, Docker, model servers and their models, and the plan it picks."""
     reporter = Reporter()
-    settings = _settings(reporter, config, ollama_url, vllm_url)
+    settings = _settings(reporter, config, ollama_url, vllm_url, gpus, replicas)
     try:
         report = doctor_report(settings, mode=mode, images=_images(image_ollama, image_vllm))
-    except ConfigError as error:
+    except (ConfigError, GpuChoiceError) as error:
         reporter.error(str(error))
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     if as_json:

@@ -5,6 +5,7 @@ Every probe is short and never raises: ``doctor`` must report a broken host, not
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,8 +14,10 @@ from dualread.config import Settings
 from dualread.runtime.admin import ServerAdmin, admin_for
 from dualread.runtime.docker import DockerEngine, DockerError
 from dualread.runtime.errors import ServersUnavailable
-from dualread.runtime.gpu import GpuReport, detect_gpus
-from dualread.runtime.plan import make_plan
+from dualread.runtime.factory import plan_for
+from dualread.runtime.gpu import GpuReport, chosen_gpus, detect_gpus
+from dualread.runtime.plan import Plan
+from dualread.runtime.replicas import replica_specs
 from dualread.runtime.servers import ServerKind, ServerSet, ServerSpec, server_set
 
 
@@ -56,6 +59,53 @@ def server_report(spec: ServerSpec, admin: ServerAdmin) -> dict[str, Any]:
     return report
 
 
+def gpu_section(found: GpuReport) -> dict[str, Any]:
+    return {
+        "source": found.source,
+        "error": found.error,
+        "visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+        "devices": [gpu.to_dict() for gpu in found.gpus],
+    }
+
+
+def plan_report(
+    settings: Settings,
+    *,
+    mode: Mode = "auto",
+    images: Mapping[ServerKind, str] | None = None,
+    gpus: GpuReport | None = None,
+) -> dict[str, Any]:
+    """The GPUs (as ``--gpus`` limits them) and the plan with its replicas; probes no server."""
+    servers = server_set(settings, images)
+    found = chosen_gpus(gpus if gpus is not None else detect_gpus(), settings.gpus)
+    plan = plan_for(servers, settings, found, mode=mode)
+    return {
+        "gpus": gpu_section(found),
+        "plan": plan.to_dict(),
+        "replicas": replica_table(servers, plan),
+    }
+
+
+def replica_table(servers: ServerSet, plan: Plan) -> list[dict[str, Any]]:
+    """Every server copy the plan runs: name, URL, roles and GPUs."""
+    rows = []
+    for spec in servers.servers:
+        placements = plan.replicas[spec.name]
+        roles = [r for r, b in servers.roles.items() if b.server == spec.name]
+        for copy, placement in zip(replica_specs(spec, len(placements)), placements, strict=True):
+            rows.append(
+                {
+                    "server": copy.name,
+                    "replica_of": spec.name,
+                    "url": copy.base_url,
+                    "roles": roles,
+                    "gpus": list(placement.gpus),
+                    "gpu_memory_fraction": placement.gpu_memory_fraction,
+                }
+            )
+    return rows
+
+
 def doctor_report(
     settings: Settings,
     *,
@@ -66,7 +116,6 @@ def doctor_report(
 ) -> dict[str, Any]:
     """Everything ``dualread doctor`` shows, as JSON-ready data."""
     servers = server_set(settings, images)
-    found = gpus if gpus is not None else detect_gpus()
     server_reports = []
     for spec in servers.servers:
         admin = admin_for(spec)
@@ -74,21 +123,18 @@ def doctor_report(
             server_reports.append(server_report(spec, admin))
         finally:
             admin.close()
-    plan = make_plan(found.gpus, servers, mode)
+    placement = plan_report(settings, mode=mode, images=images, gpus=gpus)
     fallback = "a server or model is missing: extract --engine auto uses the embedded engine"
     ready = all(r["reachable"] and not r.get("models_missing") for r in server_reports)
     return {
-        "gpus": {
-            "source": found.source,
-            "error": found.error,
-            "devices": [gpu.to_dict() for gpu in found.gpus],
-        },
+        "gpus": placement["gpus"],
         "docker": docker_report(servers, docker_socket),
         "servers": server_reports,
         "roles": {
             role: {"server": b.server, "model": b.model} for role, b in servers.roles.items()
         },
-        "plan": plan.to_dict(),
+        "plan": placement["plan"],
+        "replicas": placement["replicas"],
         "engine": "vlm" if ready else "embedded",
         "engine_reason": "every server answers with its models" if ready else fallback,
     }

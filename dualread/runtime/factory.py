@@ -9,9 +9,9 @@ from dualread.choices import GpuBinding, Mode, NetworkMode, RuntimeKind
 from dualread.config import Settings
 from dualread.runtime.docker import DockerEngine, DockerLauncher
 from dualread.runtime.external import ExternalLauncher
-from dualread.runtime.gpu import GpuReport, detect_gpus
+from dualread.runtime.gpu import GpuReport, chosen_gpus, detect_gpus
 from dualread.runtime.launcher import Launcher
-from dualread.runtime.plan import Plan, Preference, make_plan
+from dualread.runtime.plan import Plan, Preference, make_plan, replica_counts
 from dualread.runtime.process import ProcessLauncher
 from dualread.runtime.scheduler import ServerManager
 from dualread.runtime.servers import ServerKind, ServerSet, server_set
@@ -36,14 +36,25 @@ def make_launcher(
 
 def plan_for(
     servers: ServerSet,
-    launcher: Launcher,
-    mode: Mode = "auto",
-    *,
+    settings: Settings,
     gpus: GpuReport | None = None,
+    *,
+    mode: Mode = "auto",
     prefer: Preference = "best",
+    can_stop: bool = True,
 ) -> Plan:
-    report = gpus if gpus is not None else detect_gpus()
-    return make_plan(report.gpus, servers, mode, prefer=prefer, can_stop=launcher.can_stop)
+    """The plan over the visible GPUs (``CUDA_VISIBLE_DEVICES``) limited to ``settings.gpus``
+    (``--gpus``), with ``settings.replicas`` (``--replicas``); raises
+    :class:`~dualread.runtime.gpu.GpuChoiceError` or :class:`~dualread.config.ConfigError`."""
+    report = chosen_gpus(gpus if gpus is not None else detect_gpus(), settings.gpus)
+    return make_plan(
+        report.gpus,
+        servers,
+        mode,
+        prefer=prefer,
+        can_stop=can_stop,
+        replicas=replica_counts(settings.replicas, servers),
+    )
 
 
 def open_manager(
@@ -59,6 +70,5 @@ def open_manager(
     """A manager for the configured roles; nothing starts until ``up()`` or ``activate()``."""
     servers = server_set(settings, images)
     launcher = launcher or make_launcher(runtime)
-    return ServerManager(
-        plan_for(servers, launcher, mode, gpus=gpus, prefer=prefer), servers, launcher
-    )
+    plan = plan_for(servers, settings, gpus, mode=mode, prefer=prefer, can_stop=launcher.can_stop)
+    return ServerManager(plan, servers, launcher)

@@ -114,6 +114,13 @@ def query_nvml() -> list[Gpu]:
         pynvml.nvmlShutdown()
 
 
+def _named(gpus: Sequence[Gpu], token: str) -> Gpu | None:
+    """The GPU an index or a UUID (or its prefix) names, as CUDA reads them."""
+    return next(
+        (g for g in gpus if str(g.index) == token or (g.uuid and g.uuid.startswith(token))), None
+    )
+
+
 def apply_visible_devices(gpus: Sequence[Gpu], visible: str | None) -> list[Gpu]:
     """Keep the GPUs ``CUDA_VISIBLE_DEVICES`` names (indexes or UUIDs); unset keeps all."""
     if visible is None:
@@ -121,10 +128,7 @@ def apply_visible_devices(gpus: Sequence[Gpu], visible: str | None) -> list[Gpu]
     wanted = [v.strip() for v in visible.split(",") if v.strip()]
     kept: list[Gpu] = []
     for token in wanted:
-        match = next(
-            (g for g in gpus if str(g.index) == token or (g.uuid and g.uuid.startswith(token))),
-            None,
-        )
+        match = _named(gpus, token)
         if match is None or match in kept:
             break  # CUDA stops at the first invalid entry
         kept.append(match)
@@ -148,3 +152,28 @@ def detect_gpus(environ: dict[str, str] | None = None) -> GpuReport:
             continue
         return GpuReport(tuple(apply_visible_devices(found, visible)), source)
     return GpuReport((), "none", "; ".join(problems))
+
+
+class GpuChoiceError(ValueError):
+    """A ``--gpus`` choice that names no visible GPU; the message says which are visible."""
+
+
+def select_gpus(gpus: Sequence[Gpu], choice: str | None) -> list[Gpu]:
+    """The GPUs ``--gpus 0,2,3`` names (nvidia-smi indexes or UUID prefixes), in that order,
+    among those already visible; None or "" or "all" keeps every visible GPU."""
+    if choice is None or choice.strip() in ("", "all"):
+        return list(gpus)
+    chosen: list[Gpu] = []
+    for token in (t.strip() for t in choice.split(",") if t.strip()):
+        match = _named(gpus, token)
+        if match is None:
+            visible = ",".join(str(g.index) for g in gpus) or "none"
+            raise GpuChoiceError(f"--gpus {choice}: no visible GPU {token} (visible: {visible})")
+        if match not in chosen:
+            chosen.append(match)
+    return chosen
+
+
+def chosen_gpus(report: GpuReport, choice: str | None) -> GpuReport:
+    """``report`` limited to the ``--gpus`` choice; raises :class:`GpuChoiceError`."""
+    return GpuReport(tuple(select_gpus(report.gpus, choice)), report.source, report.error)

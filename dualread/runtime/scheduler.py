@@ -1,6 +1,11 @@
 """Runs a :class:`~dualread.runtime.plan.Plan`: brings servers up, swaps models between phases,
 limits requests per server, and restarts a server that dies mid-batch once.
 
+In a plan that runs replicas (several copies of a server, :mod:`dualread.runtime.replicas`),
+every copy is started, and the pipeline's model calls go through :meth:`ServerManager.backends`,
+which spreads page requests over the copies and revives a dead copy once through
+:meth:`ServerManager.revive`.
+
 The caller (``api``/``pipeline``) drives the phases with :meth:`ServerManager.activate` and makes
 model calls through :meth:`ServerManager.call`, or calls :meth:`ServerManager.recover` itself
 when a call finds its server gone. Nothing here knows about stages or documents.
@@ -16,12 +21,14 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 
-from dualread.backends.base import BackendError
-from dualread.config import ROLES, Role
+from dualread.backends.base import Backend, BackendError
+from dualread.backends.factory import make_backend
+from dualread.config import ROLES, Role, RoleSettings, Settings
 from dualread.runtime.admin import ServerAdmin, admin_for
 from dualread.runtime.errors import LauncherError, ServersUnavailable
 from dualread.runtime.launcher import Launcher
 from dualread.runtime.plan import Plan, SwitchStrategy
+from dualread.runtime.replicas import ReplicaBackend, replica_specs, replica_url
 from dualread.runtime.servers import ServerSet, ServerSpec
 
 log = logging.getLogger("dualread.runtime")
@@ -65,19 +72,33 @@ class ServerManager:
         self.launcher = launcher
         self.health_timeout_s = health_timeout_s
         self.poll_s = poll_s
-        self._admins = dict(admins) if admins else {s.name: admin_for(s) for s in servers.servers}
+        # Every copy of every server: the configured server first, then its replicas.
+        self.copies: dict[str, tuple[ServerSpec, ...]] = {
+            s.name: replica_specs(s, len(plan.replicas[s.name])) for s in servers.servers
+        }
+        self._all = tuple(copy for copies in self.copies.values() for copy in copies)
+        self._copy_of = {copy.name: name for name, copies in self.copies.items() for copy in copies}
+        self._placement = {
+            copy.name: placement
+            for name, copies in self.copies.items()
+            for copy, placement in zip(copies, plan.replicas[name], strict=True)
+        }
+        given = dict(admins or {})
+        self._admins = {c.name: given.get(c.name) or admin_for(c) for c in self._all}
         self._lock = threading.RLock()
         self._drained = threading.Condition(self._lock)
         self._inflight: dict[Role, int] = dict.fromkeys(ROLES, 0)
         self._limits = {
-            s.name: threading.BoundedSemaphore(plan.concurrency[s.name]) for s in servers.servers
+            c.name: threading.BoundedSemaphore(plan.concurrency[self._copy_of[c.name]])
+            for c in self._all
         }
         self._active: Role | None = None
         self._ready: set[Role] = set()
         self._started: set[str] = set()
         self._fallback: dict[str, SwitchStrategy] = {}
-        self.restarts: dict[str, int] = {s.name: 0 for s in servers.servers}
-        self._generation: dict[str, int] = {s.name: 0 for s in servers.servers}
+        self.restarts: dict[str, int] = {c.name: 0 for c in self._all}
+        self._generation: dict[str, int] = {c.name: 0 for c in self._all}
+        self._dispatch: dict[str, ReplicaBackend] = {}  # per server, in a replicated plan
         self.switches: list[SwitchRecord] = []
         self.cold_starts = 0
 
@@ -101,7 +122,7 @@ class ServerManager:
         """
         with self._lock:
             if not self.plan.phased:
-                self._start(list(self.servers.servers))
+                self._start(list(self._all))
                 return
             # vLLM first: at start-up it claims its share of GPU memory, which must be free.
             for spec in sorted(self.servers.servers, key=lambda s: s.kind != "vllm"):
@@ -112,10 +133,10 @@ class ServerManager:
     def activate(self, role: Role) -> None:
         with self._lock:
             if not self.plan.phased:
-                spec = self.servers.server_for(role)
-                if not self.launcher.is_running(spec):
-                    self._start([spec])
-                self._admin(spec).acquire(self.servers.model_for(role))
+                copies = self.copies[self.servers.roles[role].server]
+                self._start([c for c in copies if not self.launcher.is_running(c)])
+                for copy in copies:
+                    self._admin(copy).acquire(self.servers.model_for(role))
                 self._ready.add(role)
                 return
             if self._active == role:
@@ -129,8 +150,15 @@ class ServerManager:
         role active, and retried once after a restart if the server died under it.
 
         A failure while the server still answers is the request's own and is raised as is.
+        In a replicated plan the request's own client (:meth:`backends`) spreads its page
+        requests over the copies and handles a copy that dies.
         """
         server = self.servers.roles[role].server
+        if self.plan.replicated:
+            with self._lock:
+                if role not in self._ready:
+                    self.activate(role)
+            return request()
         for attempt in (1, 2):
             with self._lock:
                 if self._active != role and role not in self._ready:
@@ -195,10 +223,77 @@ class ServerManager:
             if current is not None and self.servers.server_for(current) == spec:
                 admin.acquire(self.servers.model_for(current))
 
+    def backends(self, settings: Settings) -> dict[Role, Backend]:
+        """In a replicated plan, each role's client over every copy of its server (one per
+        server, shared by its roles, so a copy's requests are counted once); else empty: the
+        readers' own clients reach the one server, and :meth:`call` restarts it."""
+        if not self.plan.replicated:
+            return {}
+        with self._lock:
+            for role in ROLES:
+                server = self.servers.roles[role].server
+                if server in self._dispatch:
+                    continue
+                chosen = settings.role(role)
+                clients = [
+                    (
+                        copy,
+                        make_backend(
+                            RoleSettings(
+                                chosen.backend, replica_url(chosen.url, copy), chosen.model
+                            ),
+                            settings,
+                        ),
+                    )
+                    for copy in self.copies[server]
+                ]
+                self._dispatch[server] = ReplicaBackend(
+                    clients,
+                    limit=self.plan.concurrency[server],
+                    healthy=lambda spec: self._admin(spec).healthy(),
+                    revive=self.revive,
+                )
+            return {role: self._dispatch[self.servers.roles[role].server] for role in ROLES}
+
+    @property
+    def dispatchers(self) -> Mapping[str, ReplicaBackend]:
+        """Per server, the client spreading its requests over the copies (once made)."""
+        return dict(self._dispatch)
+
+    def documents_at_once(self, role: Role) -> int:
+        """How many documents a phase may read at once: as many as the role's copies take
+        requests together in a replicated plan, else one (its pages still run concurrently)."""
+        dispatch = self._dispatch.get(self.servers.roles[role].server)
+        return dispatch.width if dispatch is not None else 1
+
+    def revive(self, copy: ServerSpec) -> None:
+        """Restart a dead copy once (without holding up the other copies) and load the models
+        of the roles in use; raises :class:`ServersUnavailable` when it cannot."""
+        with self._lock:
+            if not self.launcher.can_stop:
+                raise ServersUnavailable(
+                    f"{copy.name} at {copy.base_url} stopped answering; it is not started by "
+                    "dualread, so dualread cannot restart it"
+                )
+            if self.restarts[copy.name] >= MAX_RESTARTS:
+                raise ServersUnavailable(f"{copy.name} failed again after a restart; giving up")
+            self.restarts[copy.name] += 1
+            roles = [
+                r for r in self._ready if self.servers.roles[r].server == self._copy_of[copy.name]
+            ]
+        log.warning("%s stopped answering; restarting it once", copy.name)
+        try:
+            self.launcher.stop(copy)
+        except LauncherError as stop_error:
+            log.warning("%s: stop before restart failed: %s", copy.name, stop_error)
+        self._start([copy])
+        for role in roles:
+            self._admin(copy).acquire(self.servers.model_for(role))
+
     def status(self) -> list[dict[str, Any]]:
         """Per server: how it runs, whether it answers, and which models hold GPU memory."""
         report = []
-        for spec in self.servers.servers:
+        for spec in self._all:
             state = self.launcher.state(spec)
             admin = self._admin(spec)
             healthy = admin.healthy()
@@ -217,8 +312,13 @@ class ServerManager:
                     "running": state.running,
                     "healthy": healthy,
                     "resident_models": resident,
-                    "roles": [r for r, b in self.servers.roles.items() if b.server == spec.name],
-                    "placement": self.plan.placements[spec.name].describe(),
+                    "roles": [
+                        r
+                        for r, b in self.servers.roles.items()
+                        if b.server == self._copy_of[spec.name]
+                    ],
+                    "replica_of": self._copy_of[spec.name],
+                    "placement": self._placement[spec.name].describe(),
                     "switch": self._strategy(spec),
                 }
             )
@@ -226,9 +326,11 @@ class ServerManager:
 
     def close(self, *, stop: bool = True) -> None:
         """Stop the servers this manager started (unless ``stop`` is False) and drop clients."""
+        for dispatch in self._dispatch.values():
+            dispatch.close()  # outside the lock: a restart under way needs it to finish
         with self._lock:
             if stop:
-                for spec in self.servers.servers:
+                for spec in self._all:
                     if spec.name in self._started:
                         try:
                             self.launcher.stop(spec)
@@ -274,7 +376,7 @@ class ServerManager:
         """Start every server, then wait for all of them: cold loads overlap where they can."""
         for spec in specs:
             try:
-                self.launcher.start(spec, self.plan.placements[spec.name])
+                self.launcher.start(spec, self._placement[spec.name])
             except LauncherError as error:
                 message = str(error)
                 if not message.startswith(f"{spec.name}:"):

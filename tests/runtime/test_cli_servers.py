@@ -61,7 +61,8 @@ def test_doctor_json_reports_gpus_servers_models_and_plan(
     assert servers["vllm"]["models_present"] == ["nanonets/Nanonets-OCR-s"]
     assert servers["vllm"]["can_free_gpu_without_restart"] is True
     assert report["plan"]["kind"] == "co-resident"
-    assert report["plan"]["servers"]["vllm"]["gpus"] == [0]
+    assert report["plan"]["servers"]["vllm"]["replicas"][0]["gpus"] == [0]
+    assert [r["server"] for r in report["replicas"]] == ["ollama", "vllm"]
     assert report["engine"] == "vlm"
     assert {"reachable", "socket"} <= set(report["docker"])
 
@@ -144,3 +145,35 @@ def test_servers_up_status_down_with_docker(
         with docker_client(docker_engine) as client:
             for volume in ("dualread-ollama", "dualread-hf-cache"):
                 client.delete(f"/volumes/{volume}")
+
+
+@pytest.mark.unit
+def test_servers_plan_json_shows_replicas_for_the_chosen_gpus(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    eight = GpuReport(tuple(Gpu(i, "NVIDIA H200", 143771, 0) for i in range(8)), "nvml")
+    monkeypatch.setattr(doctor, "detect_gpus", lambda: eight)
+    result = CliRunner().invoke(cli(), ["servers", "plan", "--json", "--gpus", "0,2,5"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [d["index"] for d in report["gpus"]["devices"]] == [0, 2, 5]
+    assert report["plan"]["gpus_used"] == [0, 2, 5]
+    copies = [(r["server"], r["gpus"]) for r in report["replicas"]]
+    assert copies == [
+        ("ollama", [0]),
+        ("ollama-2", [2]),
+        ("ollama-3", [5]),
+        ("vllm", [0]),
+        ("vllm-2", [2]),
+        ("vllm-3", [5]),
+    ]
+    forced = CliRunner().invoke(cli(), ["servers", "plan", "--replicas", "ocr=2", "--gpus", "1"])
+    assert forced.exit_code == 0, forced.output
+    assert "vllm x2" in forced.stdout and "--replicas" in forced.stdout
+
+
+@pytest.mark.unit
+def test_servers_plan_rejects_a_gpu_that_is_not_visible(one_h100: None) -> None:
+    result = CliRunner().invoke(cli(), ["servers", "plan", "--gpus", "4"])
+    assert result.exit_code == 2
+    assert "no visible GPU 4" in result.output

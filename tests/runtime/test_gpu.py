@@ -10,7 +10,17 @@ from pathlib import Path
 import pytest
 
 from dualread.runtime import gpu
-from dualread.runtime.gpu import Gpu, apply_visible_devices, detect_gpus, parse_nvidia_smi_csv
+from dualread.runtime.gpu import (
+    Gpu,
+    GpuChoiceError,
+    GpuReport,
+    apply_visible_devices,
+    chosen_gpus,
+    detect_gpus,
+    parse_nvidia_smi_csv,
+    select_gpus,
+)
+from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 DATA = Path(__file__).parent / "data"
@@ -122,3 +132,30 @@ def test_detect_falls_back_to_nvidia_smi_then_reports_why_none(
     assert report.gpus == () and report.source == "none"
     assert report.error is not None
     assert "pynvml" in report.error and "nvidia-smi" in report.error
+
+
+def test_gpus_choice_keeps_the_named_gpus_in_order() -> None:
+    four = [Gpu(i, "L4", 23034, 0, f"GPU-{i}aaa") for i in range(4)]
+    assert [g.index for g in select_gpus(four, "3,0,2")] == [3, 0, 2]
+    assert [g.index for g in select_gpus(four, "GPU-1")] == [1]  # a UUID prefix
+    assert select_gpus(four, None) == four and select_gpus(four, "all") == four
+
+
+def test_gpus_choice_applies_within_cuda_visible_devices() -> None:
+    four = [Gpu(i, "L4", 23034, 0) for i in range(4)]
+    visible = apply_visible_devices(four, "2,3")
+    assert [g.index for g in select_gpus(visible, "3")] == [3]
+    with pytest.raises(GpuChoiceError, match=r"--gpus 0,3: no visible GPU 0 \(visible: 2,3\)"):
+        select_gpus(visible, "0,3")
+
+
+def test_the_recorded_two_h200_host_parses_from_both_tools() -> None:
+    recorded = REPO_ROOT / "bench/results/gpu-h200x2"
+    from_smi = parse_nvidia_smi_csv((recorded / "nvidia-smi-query-h200x2.csv").read_text())
+    assert [(g.index, g.name, g.memory_total_mib) for g in from_smi] == [
+        (0, "NVIDIA H200", 143771),
+        (1, "NVIDIA H200", 143771),
+    ]
+    header = parse_nvidia_smi_csv((recorded / "nvidia-smi-query-header-h200x2.csv").read_text())
+    assert [g.memory_total_mib for g in header] == [143771, 143771]
+    assert chosen_gpus(GpuReport(tuple(from_smi), "nvidia-smi"), "1").gpus == (from_smi[1],)
