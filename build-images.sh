@@ -12,7 +12,7 @@ set -euo pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 images_dir="${IMAGES_DIR:-$script_dir/images}"
-pyproject="$script_dir/pyproject.toml"
+version_file="$script_dir/dualread/__init__.py"
 image_repo="${IMAGE_REPO:-dualread}"
 
 usage() {
@@ -20,7 +20,7 @@ usage() {
 Usage: $(basename "$0") [--only TAG]... [--registry HOST] [--push] [--network MODE] [--dry-run]
 
 Builds every $images_dir/Dockerfile* into $image_repo:<tag>, labelled with the package
-version from pyproject.toml, in npmci's order (local base images first).
+version (dualread/__init__.py), in npmci's order (local base images first).
 
   --only TAG        build only this tag (repeatable); its local base image must already exist
   --registry HOST   also tag each image HOST/$image_repo:<tag>
@@ -70,11 +70,9 @@ bases_of() {
     awk 'toupper($1) == "FROM" { name = ($2 ~ /^--platform=/) ? $3 : $2; print name }' "$1"
 }
 
-# The [project] version of pyproject.toml.
+# The package version: __version__ in dualread/__init__.py (pyproject.toml takes it from there).
 package_version() {
-    awk '/^\[/ { in_project = ($0 == "[project]") }
-         in_project && $1 == "version" && $2 == "=" { gsub(/"/, "", $3); print $3; exit }' \
-        "$pyproject"
+    awk -F'"' '/^__version__ = "/ { print $2; exit }' "$version_file"
 }
 
 run() {
@@ -88,7 +86,7 @@ run() {
 
 [[ -d $images_dir ]] || die "no images folder at $images_dir"
 version="$(package_version)"
-[[ -n $version ]] || die "no [project] version in $pyproject"
+[[ -n $version ]] || die "no __version__ in $version_file"
 
 # Discover the Dockerfiles and their tags; two files with one tag would overwrite each other.
 declare -A file_of_tag=()

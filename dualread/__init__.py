@@ -1,8 +1,5 @@
 """dualread: bank statements to validated JSON, CSV and OFX, read twice, kept where reads agree."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("dualread")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+unknown"
+# The one place the version is written: the wheel's metadata takes it from here (hatch), and
+# `dualread --version` reads it without importlib.metadata's scan of the installed packages.
+__version__ = "0.1.0"

@@ -10,11 +10,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
-
-import platformdirs
 
 from dualread.choices import Mode, OnDispute, RuntimeKind
 
@@ -26,6 +25,15 @@ ROLES: tuple[Role, ...] = ("visual", "ocr", "json")
 DEFAULT_MODEL_VISUAL = "openbmb/minicpm-v4.5:8b"
 DEFAULT_MODEL_OCR = "nanonets/Nanonets-OCR-s"
 DEFAULT_MODEL_JSON = "qwen3:8b"
+
+ServerKind = Literal["ollama", "vllm"]
+# The images that serve those models: tags built from images/Dockerfile_<tag> by build-images.sh
+# (and npmci), repo "dualread". Defined here, beside the models they bake in, rather than in
+# dualread.runtime, so that `dualread servers --help` can show them without loading the runtime.
+DEFAULT_IMAGES: Mapping[ServerKind, str] = {
+    "ollama": "dualread:minicpmv45.qwen3.ollama.gpu.vram9gb",
+    "vllm": "dualread:nanonetsocrs.vllm.gpu.vram12gb",
+}
 
 
 def _default_ollama_url() -> str:
@@ -71,9 +79,7 @@ class Settings:
     max_passes: int = 4
     on_dispute: OnDispute = "null"
     concurrency: int = 4  # in-flight requests per server
-    cache_dir: Path = field(
-        default_factory=lambda: Path(platformdirs.user_cache_dir("dualread", appauthor=False))
-    )
+    cache_dir: Path = field(default_factory=lambda: _user_dir("cache"))
     use_cache: bool = True
     # Who runs the model servers: the user ("external"), or dualread as containers or processes.
     servers: RuntimeKind = "external"
@@ -95,7 +101,15 @@ def default_config_path() -> Path:
     explicit = os.environ.get("DUALREAD_CONFIG")
     if explicit:
         return Path(explicit)
-    return Path(platformdirs.user_config_dir("dualread", appauthor=False)) / "config.toml"
+    return _user_dir("config") / "config.toml"
+
+
+def _user_dir(kind: Literal["cache", "config"]) -> Path:
+    """dualread's per-user folder of this kind, where this OS keeps them."""
+    import platformdirs  # here, not at start-up: `dualread --help` needs no folder
+
+    finder = platformdirs.user_cache_dir if kind == "cache" else platformdirs.user_config_dir
+    return Path(finder("dualread", appauthor=False))
 
 
 def _coerce(name: str, raw: Any, source: str) -> Any:

@@ -9,7 +9,6 @@ from dualread.cli.eval import eval_command
 from dualread.cli.extract import extract_command
 from dualread.cli.serve import serve_command
 from dualread.cli.servers import doctor_command, servers_app
-from dualread.statement import schema_text
 
 app = typer.Typer(
     name="dualread",
@@ -18,6 +17,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors: typer's rich rendering imports rich's markdown, syntax and
+    # traceback machinery, which would take most of `dualread --help`'s start-up time.
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 120},  # as wide as the terminal, up to 120 columns
 )
 
 
@@ -39,6 +42,8 @@ def root(
 @app.command()
 def schema() -> None:
     """Print the statement JSON schema (the output contract)."""
+    from dualread.statement import schema_text  # pydantic and jsonschema: only when asked
+
     typer.echo(schema_text(), nl=False)
 
 

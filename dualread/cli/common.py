@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-
 from dualread.config import Settings, load_settings
 
+# rich's console and progress bars are imported where a command first reports, not at start-up:
+# `dualread --version` has no use for them.
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from dualread.api import ExtractionResult
 
 
@@ -49,6 +50,8 @@ class Reporter:
     def __init__(self, *, quiet: bool = False, verbose: bool = False) -> None:
         self.quiet = quiet
         self.verbose = verbose
+        from rich.console import Console
+
         self.console = Console(stderr=True, highlight=False, soft_wrap=True)
         level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING
         logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
@@ -89,6 +92,8 @@ class Reporter:
         if self.quiet or not self.console.is_terminal:
             yield _Advance(None, total)
             return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=self.console, transient=True) as progress:
             yield _Advance(progress, total)

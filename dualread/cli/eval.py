@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import typer
-from rich.console import Console
 
 from dualread.choices import Engine, OcrEngine, Route
 from dualread.cli.common import Reporter, settings_from_options
@@ -118,6 +117,8 @@ def eval_command(
     elif markdown:
         sys.stdout.write(report_markdown(scores, engine))
     else:
+        from rich.console import Console
+
         # Off a terminal rich would wrap the table at 80 columns; a report file wants it whole.
         console = Console(highlight=False)
         if not console.is_terminal:

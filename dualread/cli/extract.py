@@ -12,9 +12,6 @@ from dualread.choices import Engine, Mode, OcrEngine, OnDispute, OutputFormat, R
 from dualread.cli.common import Reporter, settings_from_options
 from dualread.config import ConfigError
 from dualread.exit_codes import EXIT_INPUT_ERROR
-from dualread.outputs import RENDERERS, SUFFIXES, write_atomic
-from dualread.outputs.csv_writer import render_csv
-from dualread.outputs.json_writer import render_json
 
 if TYPE_CHECKING:
     from dualread.api import ExtractionResult
@@ -22,6 +19,8 @@ if TYPE_CHECKING:
 
 def _output_path(output: str | None, source: Path, fmt: str, many: bool) -> Path | None:
     """None means stdout. With several inputs, ``-o`` names a folder."""
+    from dualread.outputs import SUFFIXES
+
     if output in (None, "-"):
         return None
     target = Path(output)
@@ -31,6 +30,8 @@ def _output_path(output: str | None, source: Path, fmt: str, many: bool) -> Path
 
 
 def _render_stdout(results: list[ExtractionResult], fmt: str) -> str:
+    from dualread.outputs import RENDERERS, render_csv, render_json
+
     documents = [r.document for r in results if r.document is not None]
     if fmt == "json" and len(documents) > 1:
         return "".join(render_json(d, compact=True) for d in documents)  # JSON Lines
@@ -137,8 +138,10 @@ def extract_command(
         reporter.error(str(error))
         raise typer.Exit(EXIT_INPUT_ERROR) from None
 
-    # Imported here so that --help and --version stay fast: the readers pull in OCR and clients.
+    # Imported here so that --help and --version stay fast: the readers pull in OCR and clients,
+    # the writers pydantic and jsonschema.
     from dualread.api import ExtractOptions, extract_many
+    from dualread.outputs import RENDERERS, write_atomic
 
     options = ExtractOptions(
         engine=route or engine,

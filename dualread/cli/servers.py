@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from dualread.choices import GpuBinding, ManagedRuntime, Mode, NetworkMode
 from dualread.cli.common import Reporter, settings_from_options
-from dualread.config import ConfigError, Settings
+from dualread.config import DEFAULT_IMAGES, ConfigError, Settings
 from dualread.exit_codes import EXIT_INPUT_ERROR, EXIT_SERVERS_UNAVAILABLE
-from dualread.runtime.doctor import doctor_report, plan_report
-from dualread.runtime.errors import LauncherError, ServersUnavailable
-from dualread.runtime.factory import make_launcher, open_manager
-from dualread.runtime.gpu import GpuChoiceError
-from dualread.runtime.scheduler import ServerManager
-from dualread.runtime.servers import ServerKind
+
+# The runtime (Docker and process launchers, model-server clients) is imported inside each
+# command, so that --help and the other commands start without it.
+if TYPE_CHECKING:
+    from dualread.config import ServerKind
+    from dualread.runtime.scheduler import ServerManager
 
 servers_app = typer.Typer(
     help="Start, stop and inspect the model servers (containers or local processes).",
@@ -53,8 +53,12 @@ GPU_BINDING = typer.Option(
     "--gpu-binding",
     help="device-requests (NVIDIA container toolkit) or nvidia-env (nvidia default runtime).",
 )
-IMAGE_OLLAMA = typer.Option(None, "--image-ollama", help="Ollama image [dualread:ollama].")
-IMAGE_VLLM = typer.Option(None, "--image-vllm", help="vLLM image [dualread:vllm-nanonets].")
+IMAGE_OLLAMA = typer.Option(
+    None, "--image-ollama", help="Ollama image.", show_default=DEFAULT_IMAGES["ollama"]
+)
+IMAGE_VLLM = typer.Option(
+    None, "--image-vllm", help="vLLM image.", show_default=DEFAULT_IMAGES["vllm"]
+)
 JSON_OUT = typer.Option(False, "--json", help="Machine-readable JSON on stdout.")
 GPUS = typer.Option(
     None,
@@ -104,6 +108,8 @@ def _manager(
     gpu_binding: GpuBinding,
     images: dict[ServerKind, str],
 ) -> ServerManager:
+    from dualread.runtime.factory import make_launcher, open_manager
+
     launcher = make_launcher(
         runtime,
         network_mode=network,
@@ -146,6 +152,9 @@ def up_command(
     On one GPU too small for every model, servers that can free the GPU without stopping (vLLM
     sleep mode, Ollama) are started and left idle; extract wakes each in its phase.
     """
+    from dualread.runtime.errors import LauncherError, ServersUnavailable
+    from dualread.runtime.gpu import GpuChoiceError
+
     reporter = Reporter()
     settings = _settings(reporter, config, ollama_url, vllm_url, gpus, replicas)
     try:
@@ -177,6 +186,9 @@ def plan_command(
     as_json: bool = JSON_OUT,
 ) -> None:
     """Show the GPUs found and where each server's replicas would run, starting nothing."""
+    from dualread.runtime.doctor import plan_report
+    from dualread.runtime.gpu import GpuChoiceError
+
     reporter = Reporter()
     settings = _settings(reporter, config, ollama_url, vllm_url, gpus, replicas)
     try:
@@ -202,6 +214,9 @@ def down_command(
     config: Path | None = CONFIG,
 ) -> None:
     """Stop the model servers dualread started."""
+    from dualread.runtime.errors import LauncherError
+    from dualread.runtime.factory import make_launcher, open_manager
+
     reporter = Reporter()
     settings = _settings(reporter, config, ollama_url, vllm_url)
     launcher = make_launcher(runtime)
@@ -229,6 +244,9 @@ def status_command(
     as_json: bool = JSON_OUT,
 ) -> None:
     """Each server: how it runs, whether it answers, which models hold GPU memory."""
+    from dualread.runtime.errors import LauncherError
+    from dualread.runtime.factory import make_launcher, open_manager
+
     reporter = Reporter()
     settings = _settings(reporter, config, ollama_url, vllm_url)
     manager = open_manager(settings, launcher=make_launcher(runtime))
@@ -303,6 +321,9 @@ def doctor_command(
     replicas: str | None = REPLICAS,
 ) -> None:
     """Check this host: GPUs, Docker, model servers and their models, and the plan it picks."""
+    from dualread.runtime.doctor import doctor_report
+    from dualread.runtime.gpu import GpuChoiceError
+
     reporter = Reporter()
     settings = _settings(reporter, config, ollama_url, vllm_url, gpus, replicas)
     try:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dualread.choices import Mode
-from dualread.config import Settings
+from dualread.config import ServerKind, Settings
 from dualread.runtime.admin import ServerAdmin, admin_for
 from dualread.runtime.docker import DockerEngine, DockerError
 from dualread.runtime.errors import ServersUnavailable
@@ -18,7 +18,7 @@ from dualread.runtime.factory import plan_for
 from dualread.runtime.gpu import GpuReport, chosen_gpus, detect_gpus
 from dualread.runtime.plan import Plan
 from dualread.runtime.replicas import replica_specs
-from dualread.runtime.servers import ServerKind, ServerSet, ServerSpec, server_set
+from dualread.runtime.servers import ServerSet, ServerSpec, server_set
 
 
 def docker_report(servers: ServerSet, socket_path: str | None = None) -> dict[str, Any]:

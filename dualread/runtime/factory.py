@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dualread.choices import GpuBinding, Mode, NetworkMode, RuntimeKind
-from dualread.config import Settings
+from dualread.config import ServerKind, Settings
 from dualread.runtime.docker import DockerEngine, DockerLauncher
 from dualread.runtime.external import ExternalLauncher
 from dualread.runtime.gpu import GpuReport, chosen_gpus, detect_gpus
@@ -14,7 +14,7 @@ from dualread.runtime.launcher import Launcher
 from dualread.runtime.plan import Plan, Preference, make_plan, replica_counts
 from dualread.runtime.process import ProcessLauncher
 from dualread.runtime.scheduler import ServerManager
-from dualread.runtime.servers import ServerKind, ServerSet, server_set
+from dualread.runtime.servers import ServerSet, server_set
 
 
 def make_launcher(

@@ -9,18 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 from urllib.parse import urlsplit
 
-from dualread.config import ROLES, ConfigError, Role, Settings
-
-ServerKind = Literal["ollama", "vllm"]
-
-# Image tags built from images/Dockerfile_<tag> by build-images.sh (and npmci), repo "dualread".
-DEFAULT_IMAGES: Mapping[ServerKind, str] = {
-    "ollama": "dualread:minicpmv45.qwen3.ollama.gpu.vram9gb",
-    "vllm": "dualread:nanonetsocrs.vllm.gpu.vram12gb",
-}
+from dualread.config import DEFAULT_IMAGES, ROLES, ConfigError, Role, ServerKind, Settings
 
 # Per-server GPU memory that is not model weights: CUDA context, runtime buffers. An estimate;
 # it keeps co-resident plans from packing a GPU to the last MiB.

@@ -18,12 +18,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dualread.config import Settings
+from dualread.config import ServerKind, Settings
 from dualread.runtime.gpu import Gpu
 from dualread.runtime.plan import make_plan
 from dualread.runtime.process import ProcessLauncher
 from dualread.runtime.scheduler import ServerManager
-from dualread.runtime.servers import ServerKind, ServerSet, ServerSpec, server_set
+from dualread.runtime.servers import ServerSet, ServerSpec, server_set
 
 STANDIN = (sys.executable, "-m", "dualread.testing.standins")
 # Cards big enough for one copy of each server, as many as a test or benchmark wants.

@@ -7,8 +7,9 @@ regular expressions, copied from its ``Dockerfile`` class.
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
+
+import dualread
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 IMAGES_DIR = REPO_ROOT / "images"
@@ -35,8 +36,8 @@ def server_dockerfile(kind: str) -> Path:
 
 
 def package_version() -> str:
-    version: str = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
-    return version
+    """The version the wheel is built with (hatch reads it from ``dualread.__version__``)."""
+    return dualread.__version__
 
 
 def dockerfile_settings(dockerfile: Path, instruction: str) -> dict[str, str]:

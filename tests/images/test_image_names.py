@@ -58,7 +58,7 @@ def test_build_images_uses_npmci_tags_label_and_context() -> None:
 
 
 def test_npmci_reads_the_same_version_as_build_images() -> None:
-    """npmci labels with images/package.json's version; build-images.sh with pyproject's."""
+    """npmci labels with images/package.json's version; build-images.sh with the package's."""
     assert json.loads((IMAGES_DIR / "package.json").read_text())["version"] == package_version()
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dualread.config import ConfigError, Settings
-from dualread.runtime.servers import DEFAULT_IMAGES, server_set
+from dualread.config import DEFAULT_IMAGES, ConfigError, Settings
+from dualread.runtime.servers import server_set
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.unit
