@@ -45,7 +45,12 @@ from dualread.service.store import (
     RevisionConflict,
     utc_now,
 )
-from dualread.service.uploads import UploadRejected, check_upload, display_name
+from dualread.service.uploads import (
+    UploadRejected,
+    check_readable,
+    check_upload,
+    display_name,
+)
 from dualread.service.worker import WorkerPool
 from dualread.statement import HEADER_FIELDS, load_schema
 
@@ -118,7 +123,6 @@ def _one_line(error: ValidationError | RequestValidationError) -> str:
 
 def create_app(config: ServiceConfig) -> FastAPI:
     store = JobStore(config.data_dir)
-    scratch = config.data_dir / "incoming"
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals |= {
         "conf_class": confidence_class,
@@ -188,26 +192,37 @@ def create_app(config: ServiceConfig) -> FastAPI:
             third_voter=third_voter,
             ocr=ocr,
         )
-        uploads = []
-        for upload in files:
+        checked = []
+        for upload in files:  # size and type first, before anything is stored
             name = display_name(upload.filename)
             data = await upload.read(config.max_upload_bytes + 1)
             try:
-                suffix = await run_in_threadpool(
-                    check_upload,
-                    name,
-                    data,
-                    options,
-                    max_bytes=config.max_upload_bytes,
-                    max_pages=config.settings.max_pages,
-                    scratch=scratch,
+                checked.append(
+                    (name, data, check_upload(name, data, max_bytes=config.max_upload_bytes))
                 )
             except UploadRejected as rejected:
                 raise HTTPException(rejected.status, rejected.message) from None
-            uploads.append(NewUpload(name, suffix, data, options.model_dump()))
-        jobs = await run_in_threadpool(store.add_jobs, uploads)
+        try:
+            jobs = await run_in_threadpool(queue_uploads, checked, options)
+        except UploadRejected as rejected:
+            raise HTTPException(rejected.status, rejected.message) from None
         app.state.pool.notify()
         return {"jobs": [_job_view(job) for job in jobs]}
+
+    def queue_uploads(checked: list[tuple[str, bytes, str]], options: JobOptions) -> list[Job]:
+        """Store each upload, check the library can open it with these options, and queue them
+        all, or none: a rejected upload takes the others' stored files with it."""
+        staged: list[NewUpload] = []
+        try:
+            for name, data, suffix in checked:
+                path = store.stage(data, suffix)
+                staged.append(NewUpload(name, path, options.model_dump()))
+                check_readable(name, path, options, max_pages=config.settings.max_pages)
+        except UploadRejected:
+            for upload in staged:
+                store.discard(upload.path)
+            raise
+        return store.add_jobs(staged)
 
     @app.get("/v1/extractions", tags=["extractions"])
     def list_extractions(limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
@@ -227,15 +242,16 @@ def create_app(config: ServiceConfig) -> FastAPI:
         waiters: _Waiters = request.app.state.waiters
         event = waiters.register(job_id) if wait else None
         try:
-            job = await run_in_threadpool(job_or_404, job_id)
+            # SQLite reads by primary key take well under a millisecond: no thread hop needed.
+            job = job_or_404(job_id)
             if event is not None and job.status not in FINISHED:
                 with suppress(TimeoutError):
                     await asyncio.wait_for(event.wait(), wait)
-                job = await run_in_threadpool(job_or_404, job_id)
+                job = job_or_404(job_id)
         finally:
             if event is not None:
                 waiters.discard(job_id, event)
-        found = await run_in_threadpool(store.revision, job_id, revision)
+        found = store.revision(job_id, revision)
         if revision is not None and found is None:
             raise HTTPException(404, f"extraction {job_id} has no revision {revision}")
         if format is not None:
@@ -248,10 +264,15 @@ def create_app(config: ServiceConfig) -> FastAPI:
                 media_type=MEDIA_TYPES[format],
                 headers={"Content-Disposition": f'attachment; filename="{stem}.{format}"'},
             )
-        return _job_view(job) | {
-            "revision": None if found is None else found.number,
-            "result": None if found is None else found.document,
-        }
+        # Encoded directly: FastAPI's generic encoder walks every value of the result in Python,
+        # which costs more than the rest of this request.
+        return JSONResponse(
+            _job_view(job)
+            | {
+                "revision": None if found is None else found.number,
+                "result": None if found is None else found.document,
+            }
+        )
 
     @app.delete("/v1/extractions/{job_id}", status_code=204, tags=["extractions"])
     def delete_extraction(job_id: str) -> Response:

@@ -3,8 +3,10 @@
 For PDFs with a text layer a row is found by its amount: the k-th run on the row's page that
 reads as that amount (k counting earlier rows of the page with the same amount), framed across
 the page's width at that line. A header field is found the same way by any value a route read
-for it. Where the text layer has nothing (scans, photos, an amount no route read as printed) the
-highlight is the whole page, and the page number alone guides the eye.
+for it, and a disputed opening or closing balance also by the value the arithmetic implies.
+Where the text layer has nothing (scans, photos, an amount no route read as printed) the
+highlight is the whole page, and the page number alone guides the eye. (OCR word boxes are not
+kept in the result, so scans get the page only.)
 
 Boxes are fractions of the page's width and height, so they scale with any rendering.
 """
@@ -39,6 +41,22 @@ def _amount(value: Any) -> Decimal | None:
     if isinstance(value, dict):
         value = value.get("amount")
     return parse_amount(str(value)) if value is not None else None
+
+
+def _implied_balance(field: str, result: dict[str, Any]) -> Decimal | None:
+    """The value the arithmetic implies for a disputed opening or closing balance (opening + sum
+    = closing), where the other one is known: when every route misread the printed value, the
+    line that prints this one is usually the one to look at."""
+    total = sum((_amount(t) or Decimal(0) for t in result.get("transactions", [])), Decimal(0))
+    opening, closing = (
+        _amount(result.get("opening_balance")),
+        _amount(result.get("closing_balance")),
+    )
+    if field == "closing_balance" and opening is not None:
+        return opening + total
+    if field == "opening_balance" and closing is not None:
+        return closing - total
+    return None
 
 
 def _runs_by_amount(runs: list[TextRun]) -> dict[Decimal, list[TextRun]]:
@@ -90,8 +108,9 @@ def highlights(document: Document, result: dict[str, Any]) -> list[Highlight]:
             if len(same) < len(matches):
                 box = _line_box(matches[len(same)], ref.width_pt, ref.height_pt)
         elif row is None:
-            for candidate in dispute.get("candidates", []):
-                amount = _amount(candidate.get("value"))
+            values = [_amount(c.get("value")) for c in dispute.get("candidates", [])]
+            values.append(_implied_balance(field, result))
+            for amount in values:
                 matches = page_index(page).get(abs(amount), []) if amount is not None else []
                 if matches:
                     box = _line_box(matches[0], ref.width_pt, ref.height_pt)

@@ -84,11 +84,10 @@ def summarize(document: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class NewUpload:
-    """An upload that passed its checks, about to become a job."""
+    """An upload stored by :meth:`JobStore.stage` that passed its checks, about to be queued."""
 
     filename: str
-    suffix: str
-    data: bytes
+    path: Path
     options: dict[str, Any]
 
 
@@ -168,37 +167,36 @@ class JobStore:
 
     # jobs ------------------------------------------------------------------------------------
 
+    def stage(self, data: bytes, suffix: str) -> Path:
+        """Store an upload in a new job folder (written once, atomically); it becomes a job with
+        :meth:`add_jobs`, or goes with :meth:`discard`."""
+        folder = private_dir(self.jobs_dir / uuid.uuid4().hex)
+        path = folder / f"upload{suffix}"
+        write_atomic(path, data)
+        return path
+
+    def discard(self, path: Path) -> None:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
     def add_jobs(self, uploads: Sequence[NewUpload]) -> list[Job]:
-        """Store every upload and queue a job for each, all or none."""
-        created: list[tuple[str, Path]] = []
+        """Queue a job for each staged upload, all in one transaction."""
         now = utc_now()
-        try:
-            for upload in uploads:
-                job_id = uuid.uuid4().hex
-                folder = private_dir(self.jobs_dir / job_id)
-                path = folder / f"upload{upload.suffix}"
-                write_atomic(path, upload.data)
-                created.append((job_id, path))
-            with self._transaction() as db:
-                db.executemany(
-                    "INSERT INTO jobs (id, filename, upload, options, status, created_at)"
-                    " VALUES (?, ?, ?, ?, 'queued', ?)",
-                    [
-                        (
-                            job_id,
-                            u.filename,
-                            str(path.relative_to(self.data_dir)),
-                            _dump(u.options, sort_keys=True),
-                            now,
-                        )
-                        for (job_id, path), u in zip(created, uploads, strict=True)
-                    ],
-                )
-        except BaseException:
-            for _, path in created:
-                shutil.rmtree(path.parent, ignore_errors=True)
-            raise
-        jobs = [self.get(job_id) for job_id, _ in created]
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO jobs (id, filename, upload, options, status, created_at)"
+                " VALUES (?, ?, ?, ?, 'queued', ?)",
+                [
+                    (
+                        u.path.parent.name,
+                        u.filename,
+                        str(u.path.relative_to(self.data_dir)),
+                        _dump(u.options, sort_keys=True),
+                        now,
+                    )
+                    for u in uploads
+                ],
+            )
+        jobs = [self.get(u.path.parent.name) for u in uploads]
         return [job for job in jobs if job is not None]
 
     def claim(self, limit: int) -> list[Job]:

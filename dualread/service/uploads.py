@@ -1,19 +1,17 @@
-"""Checks an upload passes before it is queued: size, type (by its first bytes, not its name),
-and that the library can open it with the job's options (password, pages, page limit).
+"""Checks an upload passes before it is queued: size and type (by its first bytes, not its name)
+before it is stored, then that the library can open it with the job's options (password, pages,
+page limit).
 
 Each failure is the one-line message ``dualread extract`` prints for the same file.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from dualread.documents import NOT_A_PDF, UNSUPPORTED_FILE, DocumentError, open_document
-from dualread.outputs.atomic import write_atomic
 from dualread.service.options import JobOptions
-from dualread.service.store import private_dir
 
 # First bytes of each accepted type -> the suffix the stored upload gets.
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -52,10 +50,8 @@ def sniff_suffix(head: bytes) -> str | None:
     return None
 
 
-def check_upload(
-    name: str, data: bytes, options: JobOptions, *, max_bytes: int, max_pages: int, scratch: Path
-) -> str:
-    """Raise :class:`UploadRejected` for a file the job could not read; return its suffix."""
+def check_upload(name: str, data: bytes, *, max_bytes: int) -> str:
+    """Size and type, from the bytes alone; return the suffix the stored upload gets."""
     if len(data) > max_bytes:
         raise UploadRejected(413, f"{name}: the file is larger than the limit of {max_bytes} bytes")
     if not data:
@@ -65,9 +61,12 @@ def check_upload(
         # The CLI's words for the same file: a .pdf name is read as a PDF and fails as one.
         problem = NOT_A_PDF if name.lower().endswith(".pdf") else UNSUPPORTED_FILE
         raise UploadRejected(415, f"{name}: {problem}")
-    # Open it as the job will, so a wrong password or page range is refused now, not later.
-    path = private_dir(scratch) / f"{uuid.uuid4().hex}{suffix}"
-    write_atomic(path, data)
+    return suffix
+
+
+def check_readable(name: str, path: Path, options: JobOptions, *, max_pages: int) -> None:
+    """Open the stored upload as the job will, so a wrong password or page range is refused now,
+    not when the job runs."""
     try:
         with open_document(
             path, password=options.password, pages=options.pages, max_pages=max_pages
@@ -75,6 +74,3 @@ def check_upload(
             pass
     except DocumentError as error:
         raise UploadRejected(422, f"{name}: {error.problem}") from None
-    finally:
-        path.unlink(missing_ok=True)
-    return suffix

@@ -120,7 +120,7 @@ def test_bad_input_is_refused_with_the_clis_message(
     assert client.get("/v1/extractions").json()["jobs"] == []  # nothing was queued
 
 
-def test_one_bad_file_queues_nothing(client: TestClient) -> None:
+def test_one_bad_file_queues_nothing(client: TestClient, tmp_path: Path) -> None:
     files = [
         ("files", ("statement.pdf", SAMPLE.read_bytes())),
         ("files", ("notes.txt", b"hello")),
@@ -129,6 +129,7 @@ def test_one_bad_file_queues_nothing(client: TestClient) -> None:
     assert response.status_code == 415
     assert response.json()["detail"].startswith("notes.txt: ")
     assert client.get("/v1/extractions").json()["jobs"] == []
+    assert not any((tmp_path / "data" / "jobs").iterdir())  # the good file's upload is gone too
 
 
 def test_upload_size_is_limited(make_client: MakeClient) -> None:
@@ -218,7 +219,8 @@ def _disputed_job(store: JobStore) -> str:
             "arithmetic": {"ok": None},
         },
     }
-    (job,) = store.add_jobs([NewUpload("statement.pdf", ".pdf", SAMPLE.read_bytes(), {})])
+    path = store.stage(SAMPLE.read_bytes(), ".pdf")
+    (job,) = store.add_jobs([NewUpload("statement.pdf", path, {})])
     assert store.claim(1)[0].id == job.id
     store.finish(job.id, document=document, error=None, exit_code=3)
     return job.id
@@ -309,8 +311,10 @@ def test_highlights_frame_the_disputed_value_on_its_page(make_client: MakeClient
     job_id = _disputed_job(client.app.state.store)  # type: ignore[attr-defined]
     (highlight,) = client.get(f"/v1/extractions/{job_id}/highlights").json()["highlights"]
     assert highlight["page"] == 1 and highlight["field"] == "closing_balance"
-    # Neither route's value is printed, so no line can be framed: the whole page is.
-    assert highlight["box"] is None
+    # Neither route's value is printed; the one opening + sum implies is, on the closing-balance
+    # line near the top of the page (the header box), framed across the page's width.
+    x0, top, x1, bottom = highlight["box"]
+    assert (x0, x1) == (0.01, 0.99) and 0.1 < top < bottom < 0.3
 
 
 def test_a_token_guards_everything_but_the_static_files(make_client: MakeClient) -> None:
