@@ -27,7 +27,15 @@ from dualread.exit_codes import (
     EXIT_SERVERS_UNAVAILABLE,
     EXIT_UNRESOLVED,
 )
-from dualread.pipeline import BatchOptions, DocumentReading, ServerControl, read_batch
+from dualread.pipeline import (
+    UNVERIFIED_REVIEW,
+    UNVERIFIED_ROW_CONFIDENCE,
+    BatchOptions,
+    DocumentReading,
+    ServerControl,
+    read_batch,
+    single_reader_status,
+)
 from dualread.readers import Readers
 from dualread.record import ExtractionRecord, PassRecord
 from dualread.runtime.errors import LauncherError, ServersUnavailable
@@ -112,13 +120,22 @@ def _document_for(
             "failures": reading.failures,
         }
     )
+    if reading.status == "unverified":
+        rows = [min(c, UNVERIFIED_ROW_CONFIDENCE) for c in record.confidence.transactions]
+        record = record.model_copy(
+            update={
+                "review": UNVERIFIED_REVIEW,
+                "confidence": record.confidence.model_copy(update={"transactions": rows}),
+            }
+        )
     document = {"schema_version": SCHEMA_VERSION, **body, "extraction": record.to_json()}
     validate_document(document)
     return document, record
 
 
 def _exit_code(status: str) -> int:
-    return EXIT_UNRESOLVED if status == "unresolved" else EXIT_OK
+    """Exit 3 ("needs review") for a value in doubt or a reading nothing could check."""
+    return EXIT_UNRESOLVED if status in ("unresolved", "unverified") else EXIT_OK
 
 
 def extract_many(
@@ -232,7 +249,7 @@ def _embedded_batch(
             PassRecord(number=1, route="embedded", pages=document.page_numbers, seconds=elapsed)
         )
         reading.decision = consensus.decide(reading.candidates, on_dispute="best")
-        reading.status = "unresolved" if reading.decision.arithmetic.ok is False else "single"
+        reading.status = single_reader_status(reading.decision)
         if on_progress:
             on_progress("embedded", 1)
         output, record = _document_for(reading, "embedded", elapsed)

@@ -23,6 +23,20 @@ from dualread.readers import Readers
 from dualread.record import PassRecord
 from dualread.stages.candidate import Candidate, PassParams
 
+# Why an unverified result needs a person (the record's "review" line).
+UNVERIFIED_REVIEW = (
+    "one reader, and the statement prints no running balance and no opening and closing "
+    "balance (or printed totals) to check its rows against: check them by hand"
+)
+UNVERIFIED_ROW_CONFIDENCE = 0.3  # below a single reading's 0.5: nothing confirmed these rows
+
+
+def single_reader_status(decision: consensus.Decision) -> Status:
+    """One reader's result: its arithmetic decides whether it is checked at all."""
+    ok = decision.arithmetic.ok
+    return "unresolved" if ok is False else "single" if ok else "unverified"
+
+
 T = TypeVar("T")
 
 
@@ -243,7 +257,9 @@ def _vote_all(readings: Sequence[DocumentReading], options: BatchOptions) -> Non
             continue
         if len(reading.candidates) == 1:
             reading.decision = consensus.decide(reading.candidates, on_dispute=options.on_dispute)
-            reading.status = "single" if len(options.routes) == 1 else "unresolved"
+            reading.status = (
+                single_reader_status(reading.decision) if len(options.routes) == 1 else "unresolved"
+            )
             continue
         decision = consensus.decide(reading.candidates, on_dispute=options.on_dispute)
         reading.decision = decision

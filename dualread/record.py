@@ -79,6 +79,7 @@ class ExtractionRecord(_Record):
     passes: list[PassRecord] = []
     seconds: float = 0.0
     failures: list[str] = []
+    review: str | None = None  # why a person should check the result (with status unverified)
 
     @property
     def model_passes(self) -> list[PassRecord]:
@@ -109,4 +110,6 @@ class ExtractionRecord(_Record):
         data["seconds"] = round(self.seconds, 3)
         if self.failures:
             data["failures"] = list(self.failures)
+        if self.review is not None:
+            data["review"] = self.review
         return data

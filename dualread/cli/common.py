@@ -82,6 +82,8 @@ class Reporter:
         if passes:
             line += f", {passes} passes"
         self.info(f"{line}, {result.elapsed_s:.1f}s")
+        if record.review is not None:
+            self.info(f"  review: {record.review}")
 
     def explain(self, text: str) -> None:
         self.console.print(text, markup=False)

@@ -112,7 +112,8 @@ def extract_command(
 ) -> None:
     """Read bank statements into JSON, CSV or OFX.
 
-    Exit codes: 0 agreed or resolved, 2 bad input or usage, 3 unresolved disputes, 4 model servers
+    Exit codes: 0 agreed, resolved or single, 2 bad input or usage, 3 needs review (unresolved
+    disputes, or unverified: nothing printed let the arithmetic check the reading), 4 model servers
     unavailable. With several files the worst code wins, and every readable file is still written.
     """
     reporter = Reporter(quiet=quiet, verbose=verbose)

@@ -1,7 +1,9 @@
 """Ground truth: find it beside a document, and read it from our schema or a foreign one.
 
 A document ``X.pdf`` (or ``.jpg``...) has its truth in ``X.truth.json`` (our output schema) or
-``X-expected.json`` (the Postbank demo's schema, from sschuberth/stan). A ``manifest.json`` in
+``X-expected.json`` (the Postbank demo's schema, from sschuberth/stan); the real-world devset's
+``X.truth.json`` is our schema plus annotations (``source``, ``bank``, ``traps``...), which are
+set aside and state only some header fields. A ``manifest.json`` in
 the same folder (the generator writes one) supplies each case's password and variant.
 """
 
@@ -23,6 +25,19 @@ TRUTH_SUFFIXES = (".truth.json", "-expected.json")
 POSTBANK_FIELDS = (
     "iban",
     "bic",
+    "period_start",
+    "period_end",
+    "opening_balance",
+    "closing_balance",
+)
+
+# The devset's annotations beside our schema's keys (../shared/realworld/README.md): provenance
+# and notes for people, not statement content.
+DEVSET_ANNOTATIONS = frozenset({"source", "bank", "traps", "complete", "reconciles", "statements"})
+# Header fields the devset's truth states; the rest (holder, account number...) are not
+# transcribed there, so they are unknown, not null.
+DEVSET_FIELDS = (
+    "currency",
     "period_start",
     "period_end",
     "opening_balance",
@@ -111,6 +126,9 @@ def load_truth(path: Path) -> Truth:
     try:
         if "bookings" in data:
             statement, known = _from_postbank(data)
+        elif DEVSET_ANNOTATIONS & data.keys():
+            body = {k: v for k, v in data.items() if k not in DEVSET_ANNOTATIONS}
+            statement, known = statement_from_document(body), DEVSET_FIELDS
         else:
             validate_document(data)
             statement, known = statement_from_document(data), HEADER_FIELDS

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from dualread.evaluate.truth import POSTBANK_FIELDS, TruthError, find_cases, load_truth
+from dualread.evaluate.truth import (
+    DEVSET_FIELDS,
+    POSTBANK_FIELDS,
+    TruthError,
+    find_cases,
+    load_truth,
+)
 from dualread.statement import HEADER_FIELDS
 from tests.conftest import REPO_ROOT, SHARED
 
@@ -99,3 +105,28 @@ def test_bad_truth_files(tmp_path: Path, content: str, problem: str) -> None:
     with pytest.raises(TruthError, match=problem) as raised:
         load_truth(path)
     assert "\n" not in str(raised.value)
+
+
+def test_devset_truth_sets_its_annotations_aside(tmp_path: Path) -> None:
+    # The real-world devset's truth: our schema's keys plus notes for people.
+    path = tmp_path / "statement.truth.json"
+    truth_document = {
+        "source": {"repo": "someone/somewhere", "commit": "0" * 40, "path": "x.pdf"},
+        "bank": "A fictional bank",
+        "traps": "dates without a year",
+        "complete": True,
+        "reconciles": True,
+        "currency": "EUR",
+        "opening_balance": "4.02",
+        "closing_balance": "4.09",
+        "period_start": "2026-05-01",
+        "period_end": "2026-05-31",
+        "transactions": [
+            {"date": "2026-05-01", "amount": "0.07", "balance": "4.09", "description": "Interest"}
+        ],
+    }
+    path.write_text(json.dumps(truth_document))
+    truth = load_truth(path)
+    assert truth.known_fields == DEVSET_FIELDS
+    assert truth.statement.opening_balance == Decimal("4.02")
+    assert truth.statement.transactions[0].amount == Decimal("0.07")

@@ -186,6 +186,37 @@ def match_header(line: Line) -> TableHeader | None:
     return TableHeader(tuple(_widen_with_fillers(unique, line.words)))
 
 
+def stacked_header(line: Line, below: Line) -> TableHeader | None:
+    """A header printed over two lines ('ENTRADA DE' over 'DINERO'), or None.
+
+    The first line's words are cut into titles at gaps wider than a word height; each word of
+    the second line joins the title above it that it overlaps. The joined titles are then
+    matched like a one-line header. Only a line set close under the first can be its second
+    half, and each of its words must sit under exactly one title.
+    """
+    height = max(line.bottom - line.top, 1.0)
+    if below.top - line.bottom > 0.8 * height or len(below.words) > len(line.words):
+        return None
+    titles: list[list[Word]] = []
+    for word in line.words:
+        if titles and word.x0 - titles[-1][-1].x1 <= height:
+            titles[-1].append(word)
+        else:
+            titles.append([word])
+    for word in below.words:
+        above = [t for t in titles if min(t[-1].x1, word.x1) - max(t[0].x0, word.x0) > 0]
+        if len(above) != 1:
+            return None
+        above[0].append(word)
+    # Each word of a title gets the title's whole span: the titles match word by word.
+    words = [
+        Word(w.text, title[0].x0, line.top, max(x.x1 for x in title), below.bottom)
+        for title in titles
+        for w in title
+    ]
+    return match_header(Line(tuple(words)))
+
+
 def _widen_with_fillers(columns: list[Column], words: Sequence[Word]) -> list[Column]:
     """Let '($)', '(-)' and the like that follow a title widen that title's span."""
     widened = list(columns)
@@ -198,17 +229,34 @@ def _widen_with_fillers(columns: list[Column], words: Sequence[Word]) -> list[Co
     return widened
 
 
-_NUMBERISH = re.compile(r"^[-+(]?[\d.,'\u00a0 ]*\d[)\-+]?$|^[-+$€£¥₽]$")
+# A currency mark printed before or after an amount: symbols (Unicode "Sc", and the box a font
+# without the rupee glyph prints), ISO codes, and letter prefixes of a dollar ("R$", "US$", "C$").
+_CURRENCY_MARK = r"(?:[A-Z]{0,3}[$\u00a3\u00a5\u20a0-\u20cf\u25a0]|[A-Z]{3})"
+_NUMBERISH = re.compile(
+    rf"^[-+(]?{_CURRENCY_MARK}?\s?[-+(]?[\d.,'\u00a0 ]*\d\)?\s?(?:{_CURRENCY_MARK}|[CD]R?)?[)\-+]?$"
+    r"|^[-+$€£¥₽]$"
+)
+_CURRENCY_WORD = re.compile(rf"^{_CURRENCY_MARK}$")
+# A debit/credit marker printed as its own word after an amount ("150,00 D", "12.00 CR").
+_SIGN_MARKER = re.compile(r"^(?:[CD]R?|[CD])$")
 _GROUP_HEAD = re.compile(r"^[-+(]?\d{1,3}$|^[-+]$")
 
 
+def is_numberish(text: str) -> bool:
+    """Whether a word reads as a number, with a currency mark or a debit/credit marker."""
+    return _NUMBERISH.match(text) is not None
+
+
 def _joins_number(left: Word, right: Word) -> bool:
-    """'10' '662,91' or '-' '580,06': one amount printed as two words (space-grouped, signed)."""
+    """'10' '662,91', '-' '580,06', 'R$' '150,00' or '150,00' 'D': one amount printed as two
+    words (space-grouped, signed, with its currency or its debit/credit marker apart)."""
     gap = right.x0 - left.x1
     if gap > 0.8 * max(left.height, right.height) or gap < -0.5:
         return False
-    if left.text in ("-", "+"):
-        return bool(re.match(r"^\d", right.text))
+    if left.text in ("-", "+") or _CURRENCY_WORD.match(left.text):
+        return bool(re.match(r"^[-+(]?\d", right.text))
+    if _SIGN_MARKER.match(right.text) or _CURRENCY_WORD.match(right.text):
+        return bool(re.search(r"\d[.,]\d{2}\)?$", left.text))
     return bool(_GROUP_HEAD.match(left.text) and re.match(r"^\d{3}(?:[.,]\d{1,2})?$", right.text))
 
 
@@ -238,7 +286,7 @@ def column_for(word: Word, header: TableHeader) -> Column:
     and dates run rightwards from their title) belongs to it, unless it is a number and a
     right-aligned numeric title (amounts run leftwards) is nearer on the right.
     """
-    numberish = _NUMBERISH.match(word.text) is not None
+    numberish = is_numberish(word.text)
     candidates = header.columns if numberish else header.text_columns
     best, most = None, 0.0
     for column in candidates:

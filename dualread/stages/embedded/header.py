@@ -327,6 +327,7 @@ def _labelled_money(
     if found is None:
         return None
     after = _words_after(page[index], *found, stop_at_gap=False)
-    if after:
-        return _trailing_money(after, numbers)
-    return _trailing_money(_words_below(page, index, *found), numbers)
+    value = _trailing_money(after, numbers) if after else None
+    if value is None:  # a summary box: the label is one of several titles, the value under it
+        value = _trailing_money(_words_below(page, index, *found), numbers)
+    return value

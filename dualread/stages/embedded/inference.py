@@ -14,14 +14,24 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dualread.stages.embedded.columns import Column, TableHeader, merge_number_parts
+from dualread.stages.embedded.columns import (
+    Column,
+    TableHeader,
+    is_numberish,
+    merge_number_parts,
+)
 from dualread.stages.embedded.layout import Line
 from dualread.stages.embedded.numbers import NumberFormat, parse_day
 from dualread.stages.embedded.vocabulary import Role
 from dualread.stages.embedded.words import Word
 
 MIN_ROWS = 3  # fewer dated rows with amounts than this is not a table
-_MONEY = re.compile(r"^[-+(]?\s?[-+]?[\d.,' \u00a0]*\d[.,]\d{2}\)?[-+]?$")
+_CENTS = re.compile(r"\d[.,]\d{2}(?!\d)")
+
+
+def _is_money(text: str) -> bool:
+    """An amount with cents (a count, a year or a reference number has none)."""
+    return is_numberish(text) and _CENTS.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ def _dated_rows(lines: Sequence[Line], numbers: NumberFormat) -> list[_Row]:
     for index, line in enumerate(lines):
         words = merge_number_parts(line.words)
         spans, used = _leading_dates(words, numbers)
-        money = tuple(w for w in words[used:] if _MONEY.match(w.text))
+        money = tuple(w for w in words[used:] if _is_money(w.text))
         if spans and money:
             rows.append(_Row(index, spans[0], spans[1] if len(spans) > 1 else None, money))
     return rows

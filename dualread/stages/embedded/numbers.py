@@ -26,6 +26,11 @@ _SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})(?:/\d{2,4})?$")
 _REPEATED_MARK = re.compile(
     r"^(?P<pre>\D*?)(?P<int>\d{1,3}(?:(?P<mark>[.,])\d{3})+)(?P=mark)(?P<frac>\d{2})(?P<post>\D*)$"
 )
+# Letters fused to a currency symbol ("R$", "US$", "C$", "S/."): one currency mark, which the
+# normaliser reads as the symbol alone. A box (U+25A0) is a glyph the font lacks, printed where
+# a currency symbol (the rupee sign) should be.
+_LETTERED_SYMBOL = re.compile(r"(?<![A-Za-z])[A-Z]{1,3}(?=[$\u00a3\u00a5\u20a0-\u20cf])")
+_MISSING_GLYPH = re.compile("[\u25a0\ufffd]")
 _DATE_PATTERNS = (
     re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),
     re.compile(r"\b\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?![\d.,])"),
@@ -74,6 +79,7 @@ def detect_format(tokens: Iterable[str]) -> NumberFormat:
 @lru_cache(maxsize=65536)
 def parse_money(text: str, numbers: NumberFormat) -> Decimal | None:
     """An amount in the document's style; also reads the '2.853.82' typo some banks print."""
+    text = _MISSING_GLYPH.sub("", _LETTERED_SYMBOL.sub("", text))
     value = parse_amount(text, decimal_comma=numbers.decimal_comma)
     if value is not None:
         return value

@@ -35,6 +35,7 @@ from dualread.stages.embedded.columns import (
     fold,
     match_header,
     split_by_column,
+    stacked_header,
 )
 from dualread.stages.embedded.header import (
     HeaderFields,
@@ -51,6 +52,7 @@ from dualread.stages.embedded.numbers import (
     parse_day,
     parse_money,
 )
+from dualread.stages.embedded.signs import SignedRow, choose_signs
 from dualread.stages.embedded.vocabulary import Role
 from dualread.stages.embedded.words import Word
 from dualread.statement import Statement, Transaction
@@ -74,6 +76,7 @@ class _Row:
     balance: Decimal | None = None
     texts: dict[Role, list[str]] = field(default_factory=dict)
     last_center: float = 0.0
+    sign_group: str = "amount"  # the column (or section) that decided the amount's sign
 
     def add_text(self, role: Role, words: Sequence[Word]) -> None:
         if words:
@@ -136,14 +139,34 @@ def _is_total(line: Line) -> bool:
     return fold(line.words[0].text).rstrip(":") in vocabulary.TOTAL_WORDS
 
 
-def _leading_date(words: Sequence[Word], numbers: NumberFormat) -> tuple[dt.date, int] | None:
-    """A date at the start of a description cell ('03 avr. 25 METRO'): the date and its words."""
+def _leading_date(
+    words: Sequence[Word], numbers: NumberFormat, *, alone: bool = False
+) -> tuple[dt.date, int] | None:
+    """A date at the start of a cell ('03 avr. 25 METRO'): the date and its words.
+
+    ``alone``: the date may be the whole cell (a date cell, as opposed to a description)."""
     for size in (3, 2, 1):
-        if len(words) > size or (len(words) == size and size > 1):
+        if len(words) > size or (len(words) == size and (size > 1 or alone)):
             parsed = parse_day(" ".join(w.text for w in words[:size]), numbers)
             if parsed is not None:
                 return parsed, size
     return None
+
+
+# Marks the second line of a header printed over two lines: part of the header above it.
+_SECOND_HEADER_LINE = TableHeader(())
+
+
+def _headers(lines: Sequence[Line]) -> list[TableHeader | None]:
+    """Per line, the table header it is (one line, or the first of two), else None."""
+    singles = [match_header(line) for line in lines]
+    headers: list[TableHeader | None] = list(singles)
+    for index in range(len(lines) - 1):
+        if headers[index] is None and singles[index + 1] is None:
+            stacked = stacked_header(lines[index], lines[index + 1])
+            if stacked is not None:
+                headers[index], headers[index + 1] = stacked, _SECOND_HEADER_LINE
+    return headers
 
 
 class _TableReader:
@@ -190,7 +213,7 @@ class _TableReader:
         """Walk one page's lines; ``pre_table`` collects lines before the first table."""
         above: list[Line] = []
         first_line = True
-        headers = [match_header(line) for line in lines]
+        headers = _headers(lines)
         # Above a page's own table header is the page header (bank, account), never table rows.
         first_header = next((i for i, h in enumerate(headers) if h is not None), None)
         inferred_at: int | None = None
@@ -214,6 +237,8 @@ class _TableReader:
                 for kept in above:
                     self.keep_other(page, kept)
                 above, first_line = [], False
+            if header is _SECOND_HEADER_LINE:
+                continue
             if header is not None:
                 self.word_height = statistics.median(w.height for w in line.words)
                 self.start_table(header, above)
@@ -239,8 +264,12 @@ class _TableReader:
         cells = split_by_column(line.words, header)
         date, date_words = self._date(cells)
         text_words = {role: cells.get(role, []) for role in TEXT_ROLES}
-        if date_words and "description" in text_words and not header.has("date"):
+        if date_words and not header.has("date"):
             text_words["description"] = text_words["description"][date_words:]
+        elif date_words:
+            # A date column whose title span reaches over the description's start: the words
+            # after the date are description.
+            text_words["description"] = [*cells["date"][date_words:], *text_words["description"]]
         description = " ".join(w.text for w in text_words.get("description", []))
         money = {role: self._money(cells.get(role)) for role in (*MONEY_ROLES, "balance")}
         label = " ".join(w.text for role in TEXT_ROLES for w in text_words[role])
@@ -296,7 +325,11 @@ class _TableReader:
         assert self.header is not None
         if self.header.has("date"):
             words = cells.get("date", [])
-            return (parse_day(" ".join(w.text for w in words), self.numbers) if words else None), 0
+            whole = parse_day(" ".join(w.text for w in words), self.numbers) if words else None
+            if whole is not None or not words:
+                return whole, 0
+            found = _leading_date(words, self.numbers, alone=True)
+            return (found[0], found[1]) if found else (None, 0)
         found = _leading_date(cells.get("description", []), self.numbers)
         return (found[0], found[1]) if found else (None, 0)
 
@@ -319,6 +352,7 @@ class _TableReader:
             row.amount = (abs(credit) if credit is not None else Decimal(0)) - (
                 abs(debit) if debit is not None else Decimal(0)
             )
+            row.sign_group = "credit" if debit is None else "debit"
         elif amount is not None:
             row.amount = amount
         if money["balance"] is not None:
@@ -371,6 +405,8 @@ def _card_signs(rows: list[Transaction], opening: Decimal | None, closing: Decim
             return False
         if opening - total == closing:
             return True
+    if rows and all(t.amount > 0 for t in rows):
+        return True  # nothing printed negative: the issuer's view, purchases unsigned
     payments = [t.amount for t in rows if _is_payment(t.description)]
     return bool(payments) and sum(1 for a in payments if a < 0) > len(payments) / 2
 
@@ -401,6 +437,16 @@ def _statement(section: _Section, fields: HeaderFields) -> AccountReading:
         closing = -closing if closing is not None else None
         if _card_signs(transactions, opening, closing):
             transactions = [t.model_copy(update={"amount": -t.amount}) for t in transactions]
+    signed = [
+        SignedRow(t.amount, t.balance, row.sign_group)
+        for t, row in zip(transactions, section.rows, strict=True)
+    ]
+    chosen = choose_signs(signed, opening, closing)
+    if chosen is not None:
+        transactions = [
+            t.model_copy(update={"amount": amount})
+            for t, amount in zip(transactions, chosen, strict=True)
+        ]
     statement = Statement(
         bank_name=fields.bank_name,
         account_holder=fields.account_holder,

@@ -1,5 +1,6 @@
-"""The words statements use, in English, German, Russian, Dutch and French (and the Chinese
-column titles of Hong Kong statements): column titles, header-field labels, totals and balances.
+"""The words statements use, in English, German, Russian, Dutch, French, Spanish, Portuguese and
+Italian (and the Chinese column titles of Hong Kong statements): column titles, header-field
+labels, totals and balances.
 
 Only words live here; :mod:`columns`, :mod:`header` and :mod:`reader` decide what they mean on
 a page. Entries are matched after folding (case and diacritics dropped), so write them plainly.
@@ -45,6 +46,13 @@ COLUMN_TITLES: dict[Role, tuple[str, ...]] = {
         "transactiedatum",
         "дата операции",
         "дата проводки",
+        "fecha",
+        "fecha operacion",
+        "fecha de operacion",
+        "data",
+        "data operacao",
+        "data movimento",
+        "data operazione",
     ),
     "posting_date": ("post date", "posting date", "date posted", "date comptable"),
     "value_date": (
@@ -63,6 +71,9 @@ COLUMN_TITLES: dict[Role, tuple[str, ...]] = {
         "дата валют.",
         "дата валют",
         "дата валютирования",
+        "fecha valor",
+        "data valuta",
+        "data valor",
     ),
     "description": (
         "description",
@@ -97,6 +108,14 @@ COLUMN_TITLES: dict[Role, tuple[str, ...]] = {
         "содержание операции",
         "детали операции",
         "進支詳情",
+        "descripcion",
+        "concepto",
+        "descricao",
+        "historico",
+        "lancamento",
+        "descrizione",
+        "causale",
+        "detalle",
     ),
     "counterparty": (
         "counterparty",
@@ -128,6 +147,9 @@ COLUMN_TITLES: dict[Role, tuple[str, ...]] = {
         "check no",
         "cheque number",
         "check number",
+        "tipo",
+        "referencia",
+        "documento",
     ),
     "debit": (
         "debit",
@@ -148,6 +170,16 @@ COLUMN_TITLES: dict[Role, tuple[str, ...]] = {
         "расход",
         "списание",
         "дебет",
+        "salida de dinero",
+        "salidas",
+        "cargos",
+        "cargo",
+        "debito",
+        "debitos",
+        "saida",
+        "saidas",
+        "uscite",
+        "addebiti",
         "提取",
     ),
     "credit": (
@@ -171,6 +203,15 @@ COLUMN_TITLES: dict[Role, tuple[str, ...]] = {
         "зачисление",
         "поступление",
         "кредит",
+        "entrada de dinero",
+        "entradas",
+        "abonos",
+        "abono",
+        "credito",
+        "creditos",
+        "entrada",
+        "entrate",
+        "accrediti",
         "存入",
     ),
     "amount": (
@@ -182,6 +223,10 @@ COLUMN_TITLES: dict[Role, tuple[str, ...]] = {
         "montant",
         "сумма",
         "сумма операции",
+        "importe",
+        "valor",
+        "monto",
+        "importo",
     ),
     "balance": (
         "balance",
@@ -224,6 +269,11 @@ OPENING_LABELS = (
     "входящий остаток",
     "остаток на начало",
     "задолженность на начало",
+    "saldo anterior",
+    "saldo inicial",
+    "balance inicial",
+    "saldo iniziale",
+    "saldo precedente",
 )
 # Labels of the balance after the last booking.
 CLOSING_LABELS = (
@@ -246,6 +296,11 @@ CLOSING_LABELS = (
     "исходящий остаток",
     "остаток на конец",
     "задолженность на конец",
+    "saldo final",
+    "balance final",
+    "saldo finale",
+    "saldo atual",
+    "total amount due",
 )
 # "Balance as of 01.10.2025": opening or closing depending on where the date falls.
 BALANCE_AS_OF = ("balance as of", "balance as at", "saldo per", "kontostand am", "solde au")

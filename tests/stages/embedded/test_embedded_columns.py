@@ -8,6 +8,7 @@ from dualread.stages.embedded.columns import (
     Column,
     TableHeader,
     column_for,
+    is_numberish,
     match_header,
     merge_number_parts,
     split_by_column,
@@ -127,11 +128,42 @@ def test_words_land_in_their_column(word: Word, role: str) -> None:
 
 def test_amounts_printed_in_pieces_are_joined() -> None:
     words = [Word("10", 513, 0, 523, 9), Word("662,91", 528, 0, 556, 9), Word("$", 561, 0, 566, 9)]
-    assert [w.text for w in merge_number_parts(words)] == ["10 662,91", "$"]
+    # The currency printed after the amount is part of it (the normaliser reads "10 662,91 $").
+    assert [w.text for w in merge_number_parts(words)] == ["10 662,91 $"]
     signed = [Word("-", 432, 0, 435, 12), Word("580,06", 437, 0, 465, 12)]
     assert [w.text for w in merge_number_parts(signed)] == ["- 580,06"]
     apart = [Word("25", 78, 0, 88, 9), Word("323,62", 315, 0, 344, 9)]
     assert len(merge_number_parts(apart)) == 2
+
+
+def test_currency_prefix_and_debit_credit_marker_join_their_amount() -> None:
+    words = [
+        Word("R$", 366, 0, 378, 9),
+        Word("150,00", 380, 0, 408, 9),
+        Word("D", 410, 0, 417, 9),
+        Word("R$", 448, 0, 459, 9),
+        Word("7.350,00", 462, 0, 497, 9),
+    ]
+    assert [w.text for w in merge_number_parts(words)] == ["R$ 150,00 D", "R$ 7.350,00"]
+    # A letter after a number without cents is a word, not a marker: "Page 2 D".
+    assert len(merge_number_parts([Word("2", 0, 0, 5, 9), Word("D", 7, 0, 12, 9)])) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "numberish"),
+    [
+        ("$85.06", True),
+        ("-$6000.55", True),
+        ("R$ 5.000,00 C", True),
+        ("0,07 €", True),
+        ("\u25a015,450.00", True),
+        ("EFTPOS", False),
+        ("CA", False),
+        ("D", False),
+    ],
+)
+def test_amounts_with_currency_marks_are_numbers(text: str, numberish: bool) -> None:
+    assert is_numberish(text) is numberish
 
 
 def test_split_by_column() -> None:

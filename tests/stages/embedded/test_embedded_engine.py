@@ -13,7 +13,9 @@ import pytest
 from PIL import Image
 from reportlab.pdfgen.canvas import Canvas
 
+from dualread.api import extract
 from dualread.arithmetic import check
+from dualread.config import Settings
 from dualread.documents import open_document
 from dualread.stages.embedded import EmbeddedReadError, OcrEngine, read_embedded
 from dualread.stages.embedded.ocr import OCR_ENGINES
@@ -142,3 +144,33 @@ def test_an_image_document_goes_straight_to_ocr(tmp_path: Path) -> None:
     Image.new("RGB", (400, 300), "white").save(path)
     with pytest.raises(EmbeddedReadError, match="no transaction table"):
         read_embedded(open_document(path))
+
+
+def test_a_statement_printing_no_balance_is_unverified_and_needs_review(
+    make_pdf: Callable[..., Path],
+) -> None:
+    def purchases(canvas: Canvas) -> None:
+        canvas.setFont("Helvetica", 10)
+        canvas.drawString(50, 760, "Statement period 01/10/2025 to 31/10/2025")
+        for x, title in ((50, "Date"), (150, "Description"), (450, "Amount")):
+            canvas.drawString(x, 700, title)
+        for y, (day, text, amount) in zip(
+            (680, 665),
+            (("03/10/2025", "BOOKSHOP", "12.00"), ("08/10/2025", "CAFE", "3.50")),
+            strict=True,
+        ):
+            canvas.drawString(50, y, day)
+            canvas.drawString(150, y, text)
+            canvas.drawRightString(490, y, amount)
+
+    result = extract(
+        make_pdf("no-balances.pdf", [purchases]),
+        settings=Settings(use_cache=False),
+        engine="embedded",
+    )
+    assert result.document is not None, result.error
+    record = result.document["extraction"]
+    assert record["status"] == "unverified" and result.exit_code == 3
+    assert "no running balance" in record["review"]
+    assert all(c < 0.5 for c in record["confidence"]["transactions"])
+    validate_document(result.document)

@@ -175,3 +175,73 @@ def test_columns_are_inferred_when_no_header_can_be_read() -> None:
         (26, "Transfer in", Decimal("856.02"), Decimal("215630.30")),
         (26, "Groceries", Decimal("-1030.01"), Decimal("214774.28")),
     ]
+
+
+def test_header_over_two_lines_in_another_language_with_money_in_first() -> None:
+    # 'ENTRADA DE' over 'DINERO': a two-line header; money in is the left money column.
+    lines = rows(
+        (40, ((40, "Saldo inicial: 4,02"),)),
+        (
+            100,
+            (
+                (40, "FECHA"),
+                (150, "DESCRIPCIÓN"),
+                (330, "ENTRADA DE"),
+                (400, "SALIDA DE"),
+                (480, "BALANCE"),
+            ),
+        ),
+        (109, ((330, "DINERO"), (400, "DINERO"))),
+        (130, ((40, "01/05/2026"), (150, "Interest payment"), (330, "0,07"), (480, "4,09"))),
+        (145, ((40, "10/05/2026"), (150, "COMERCIO"), (400, "15,00"), (480, "-10,91"))),
+    )
+    statement = read_statement([(1, lines)], PAGE_HEIGHT).primary.statement
+    assert [(t.description, t.amount) for t in statement.transactions] == [
+        ("Interest payment", Decimal("0.07")),
+        ("COMERCIO", Decimal("-15.00")),
+    ]
+
+
+def test_date_title_spanning_over_the_description_start() -> None:
+    # Untitled words between 'Date' and the description title widen the date column: the
+    # words after the date are still the description.
+    header = ((40, "Date Transaction type and details"), (330, "Withdrawals"), (480, "Balance"))
+    lines = rows(
+        (100, header),
+        (
+            130,
+            ((40, "03 Feb 2026"), (100, "EFTPOS RIVERSIDE DAIRY"), (330, "12.40"), (480, "987.60")),
+        ),
+    )
+    (row,) = read_statement([(1, lines)], PAGE_HEIGHT).primary.statement.transactions
+    assert (row.date, row.description, row.amount) == (
+        dt.date(2026, 2, 3),
+        "EFTPOS RIVERSIDE DAIRY",
+        Decimal("-12.40"),
+    )
+
+
+def test_currency_prefix_and_debit_credit_suffix_give_the_sign() -> None:
+    header = ((40, "Data"), (120, "Descrição"), (330, "Valor"), (480, "Saldo"))
+    lines = rows(
+        (60, ((40, "Período: 01/08/2025 a 31/08/2025"),)),
+        (100, header),
+        (130, ((40, "01/08"), (120, "SALARIO"), (330, "R$ 5.000,00 C"), (480, "R$ 7.500,00"))),
+        (145, ((40, "02/08"), (120, "PIX ENVIADO"), (330, "R$ 150,00 D"), (480, "R$ 7.350,00"))),
+    )
+    statement = read_statement([(1, lines)], PAGE_HEIGHT).primary.statement
+    assert [(t.date, t.description, t.amount) for t in statement.transactions] == [
+        (dt.date(2025, 8, 1), "SALARIO", Decimal("5000.00")),
+        (dt.date(2025, 8, 2), "PIX ENVIADO", Decimal("-150.00")),
+    ]
+
+
+def test_card_statement_printing_only_unsigned_purchases() -> None:
+    lines = rows(
+        (40, ((40, "Credit Card Statement"),)),
+        (100, ((40, "Date"), (120, "Description"), (430, "Amount"))),
+        (130, ((40, "03-Oct-2025"), (120, "Fuel Payment - HP Petrol Pump"), (430, "1,500.00"))),
+        (145, ((40, "08-Oct-2025"), (120, "Swiggy Order"), (430, "850.00"))),
+    )
+    statement = read_statement([(1, lines)], PAGE_HEIGHT).primary.statement
+    assert [t.amount for t in statement.transactions] == [Decimal("-1500.00"), Decimal("-850.00")]
