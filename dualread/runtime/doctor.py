@@ -15,7 +15,7 @@ from dualread.runtime.admin import ServerAdmin, admin_for
 from dualread.runtime.docker import DockerEngine, DockerError
 from dualread.runtime.errors import ServersUnavailable
 from dualread.runtime.factory import plan_for
-from dualread.runtime.gpu import GpuReport, chosen_gpus, detect_gpus
+from dualread.runtime.gpu import GpuReport, chosen_gpus, detect_gpus, driver_versions
 from dualread.runtime.plan import Plan
 from dualread.runtime.replicas import replica_specs
 from dualread.runtime.servers import ServerSet, ServerSpec, server_set
@@ -63,6 +63,7 @@ def gpu_section(found: GpuReport) -> dict[str, Any]:
     return {
         "source": found.source,
         "error": found.error,
+        "driver": driver_versions() if found.gpus else None,
         "visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
         "devices": [gpu.to_dict() for gpu in found.gpus],
     }
