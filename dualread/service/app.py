@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
@@ -59,6 +60,9 @@ MEDIA_TYPES = {"json": "application/json", "csv": "text/csv", "ofx": "applicatio
 FINISHED = ("done", "failed")
 MAX_WAIT_S = 60.0
 REVIEW_DPI = 110
+DOCS_ASSETS = "/static-docs"
+MAX_FILES_PER_REQUEST = 20
+FORM_OVERHEAD_BYTES = 64 * 1024  # the options and multipart boundaries beside the files
 log = logging.getLogger("dualread.service")
 
 OutputFormat = Literal["json", "csv", "ofx"]
@@ -142,7 +146,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
             pool.stop()
             store.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from packaged files, not a CDN: they work offline
+        static_url=DOCS_ASSETS,
         title="dualread",
         version=__version__,
         description="Bank statements to validated JSON, CSV and OFX: upload, poll, review.",
@@ -153,6 +158,19 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     if config.token:
         app.add_middleware(_TokenGate, token=config.token)
+
+    @app.middleware("http")
+    async def _request_size(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        """Refuse an oversized upload by its declared length, before its body is read and
+        spooled to disk; each file is checked against the limit again once read."""
+        declared = request.headers.get("content-length", "")
+        limit = config.max_upload_bytes * MAX_FILES_PER_REQUEST + FORM_OVERHEAD_BYTES
+        if request.method == "POST" and declared.isdigit() and int(declared) > limit:
+            return JSONResponse(
+                {"detail": f"the request is larger than the limit of {limit} bytes"},
+                status_code=413,
+            )
+        return await call_next(request)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -192,6 +210,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
             third_voter=third_voter,
             ocr=ocr,
         )
+        if len(files) > MAX_FILES_PER_REQUEST:
+            raise HTTPException(422, f"at most {MAX_FILES_PER_REQUEST} files per request")
         checked = []
         for upload in files:  # size and type first, before anything is stored
             name = display_name(upload.filename)
@@ -453,7 +473,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
 class _TokenGate(BaseHTTPMiddleware):
     """Every request but the static files and the login form carries the token."""
 
-    OPEN_PATHS = ("/static/", "/login")
+    OPEN_PATHS = ("/static/", f"{DOCS_ASSETS}/", "/login")
 
     def __init__(self, app: Any, token: str) -> None:
         super().__init__(app)

@@ -139,6 +139,18 @@ def test_upload_size_is_limited(make_client: MakeClient) -> None:
     assert message == "statement.pdf: the file is larger than the limit of 1000 bytes"
 
 
+def test_an_oversized_request_is_refused_before_its_body_is_read(make_client: MakeClient) -> None:
+    client = make_client(max_upload_bytes=1000)
+    body = b"x" * (1000 * 20 + 64 * 1024 + 1)
+    response = client.post(
+        "/v1/extractions", content=body, headers={"Content-Type": "multipart/form-data; boundary=b"}
+    )
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("the request is larger than the limit")
+    many = [("files", (f"{n}.pdf", SAMPLE.read_bytes())) for n in range(21)]
+    assert make_client().post("/v1/extractions", files=many).status_code == 422
+
+
 def test_bad_options_are_one_line_422s(client: TestClient) -> None:
     code, message = rejected(client, "statement.pdf", SAMPLE.read_bytes(), dpi="10")
     assert code == 422 and "\n" not in message and message.startswith("dpi: ")
@@ -189,6 +201,13 @@ def test_health_and_schema(client: TestClient) -> None:
     schema = client.get("/v1/schema").json()
     assert schema["$defs"]["extraction"]
     assert client.get("/openapi.json").json()["paths"]["/v1/extractions"]
+
+
+def test_the_docs_page_needs_no_network(client: TestClient) -> None:
+    page = client.get("/docs").text
+    assert "/static-docs/swagger-ui-bundle.js" in page and "/openapi.json" in page
+    assert "https://" not in page  # no CDN
+    assert client.get("/static-docs/swagger-ui-bundle.js").status_code == 200
 
 
 def _disputed_job(store: JobStore) -> str:
