@@ -80,6 +80,7 @@ class ExtractionRecord(_Record):
     seconds: float = 0.0
     failures: list[str] = []
     review: str | None = None  # why a person should check the result (with status unverified)
+    corrections: list[dict[str, Any]] = []  # a person's, from the review page (dualread serve)
 
     @property
     def model_passes(self) -> list[PassRecord]:
@@ -112,4 +113,6 @@ class ExtractionRecord(_Record):
             data["failures"] = list(self.failures)
         if self.review is not None:
             data["review"] = self.review
+        if self.corrections:
+            data["corrections"] = list(self.corrections)
         return data

@@ -3,11 +3,12 @@
 A correction names a header field, or a row and one of its parts (``row`` itself for a disputed
 row's presence), and the value the person chose: one route's value, or one they typed. Typed money
 and dates are read like the statement's own (``1.234,56``, ``12.03.2024``). The settled disputes
-leave ``extraction.disputes`` and are listed, with who and when, under ``extraction.review``; the
-arithmetic is checked again at once.
+leave ``extraction.disputes`` and are listed, with who and when, under
+``extraction.corrections``; the arithmetic is checked again at once.
 
 Status after review: a person settling every value dispute does not by itself make a statement
-``resolved``; the arithmetic must confirm it (``ok`` true). Until then it stays ``unresolved``.
+``resolved``; the arithmetic must confirm it (``ok`` true). Until then an ``unresolved`` or
+``unverified`` statement keeps its status.
 """
 
 from __future__ import annotations
@@ -156,10 +157,9 @@ def revise(
     values_open = any(d.get("severity", "value") == "value" for d in record["disputes"])
     if values_open or report.ok is False:
         record["status"] = "unresolved"
-    elif record["status"] == "unresolved" and report.ok:
+    elif record["status"] in ("unresolved", "unverified") and report.ok:
         record["status"] = "resolved"
-    history = record.get("review", {}).get("changes", [])
-    record["review"] = {"changes": [*history, *changes]}
+    record["corrections"] = [*record.get("corrections", []), *changes]
     try:
         validate_document(revised)
     except SchemaError as error:

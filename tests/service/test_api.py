@@ -17,6 +17,7 @@ from dualread.api import extract
 from dualread.cli import app as cli
 from dualread.config import Settings
 from dualread.outputs import render_csv, render_ofx
+from dualread.record import ExtractionRecord
 from dualread.service.store import JobStore, NewUpload
 from tests.service.conftest import MakeClient
 from tests.service.support import REPO_ROOT, SAMPLE, statement_part, truth_of, wait_done
@@ -285,7 +286,9 @@ def test_a_correction_is_a_new_revision_and_the_arithmetic_is_rechecked(
     assert second["closing_balance"] == "6877.58"
     assert second["extraction"]["arithmetic"]["ok"] is True
     assert second["extraction"]["status"] == "resolved"
-    assert [c["author"] for c in second["extraction"]["review"]["changes"]] == ["ana", "ben"]
+    assert [c["author"] for c in second["extraction"]["corrections"]] == ["ana", "ben"]
+    record = ExtractionRecord.model_validate(second["extraction"])  # the typed record reads it
+    assert record.to_json()["corrections"] == second["extraction"]["corrections"]
 
     original = client.get(f"/v1/extractions/{job_id}", params={"revision": 0}).json()["result"]
     assert original["closing_balance"] is None  # the original is kept
