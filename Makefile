@@ -1,9 +1,11 @@
 # The two commands the README opens with: `make demo` and `make test`. Both set up what they need.
+# `make check` is the fast loop while editing: lint, types and the unit tier (the slow unit tests
+# left out), spread over the cores by pytest-xdist. `make test` is the whole suite, as CI runs it.
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 SAMPLE := fixtures/sample/statement.pdf
 
-.PHONY: demo test lint typecheck setup system-deps bench
+.PHONY: demo test check lint typecheck setup system-deps bench
 
 $(UV):
 	python3 -m pip install --user --quiet "uv==$(UV_VERSION)"
@@ -24,6 +26,9 @@ lint: setup
 
 test: system-deps setup lint
 	$(UV) run --frozen pytest
+
+check: lint
+	$(UV) run --frozen pytest -q -m "unit and not slow" -n auto
 
 bench: setup
 	$(UV) run --frozen python -m bench

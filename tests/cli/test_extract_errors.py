@@ -1,32 +1,45 @@
-"""The command line as a user meets it: real subprocesses, exit codes, one-line errors."""
+"""The command line as a user meets it: exit codes, one-line errors, no tracebacks.
+
+The commands run in this process through typer's runner (a subprocess per case would cost an
+interpreter start and every import each time); one test starts ``python -m dualread`` for real.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
+from typer.testing import CliRunner
 
+from dualread.cli import app
 from tests.test_documents import make_pdf
 
 pytestmark = pytest.mark.unit
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dualread", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "DUALREAD_RETRIES": "0", **(env or {})},
-    )
+class Ran(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> Ran:
+    """``dualread ARGS`` in this process. An exception escaping the command (which a user would
+    see as a traceback) is raised here, so it fails the test."""
+    result = CliRunner().invoke(app, list(args), env={"DUALREAD_RETRIES": "0", **(env or {})})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 def test_version_and_schema() -> None:
-    version = run_cli("--version")
+    version = subprocess.run(
+        [sys.executable, "-m", "dualread", "--version"], capture_output=True, text=True, timeout=120
+    )
     assert version.returncode == 0 and version.stdout.startswith("dualread ")
     schema = run_cli("schema")
     assert json.loads(schema.stdout)["title"].startswith("dualread bank statement")
