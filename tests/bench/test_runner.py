@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import bench.__main__ as runner
-from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 
@@ -61,13 +58,6 @@ def test_the_table_has_a_row_per_headline_with_its_command(tmp_path: Path) -> No
     assert "`demo` ran on Some CPU, 2 cores." in table
 
 
-def test_unknown_names_are_a_usage_error() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "no_such_benchmark"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert "no benchmark no_such_benchmark" in done.stderr
+def test_unknown_names_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert runner.main(["no_such_benchmark"]) == 2
+    assert "no benchmark no_such_benchmark" in capsys.readouterr().err
