@@ -10,6 +10,12 @@
   Tesseract; seconds per page. Target: 6 s per page or less.
 * **Accuracy**: every fixture scored with ``dualread.evaluate`` (row F1, header accuracy,
   arithmetic), per variant; and the real-world checks from ``../shared/realworld`` when present.
+* **Real scans**: every image document of ``../shared/realworld/devset`` (photos, screenshots,
+  image-only PDFs), each read by ``read_embedded`` in a fresh process: wall and CPU seconds per
+  page (CPU counts the Tesseract processes too, and is what a busy machine distorts least), the
+  process's own peak RSS, rows matched. ``--baseline DIR`` reads each one also with the code in
+  DIR (a checkout of an older commit), alternating which goes first, so before and after share
+  the machine's load; ``--scans-only`` runs just this part. Target: 10 s per page, under 1 GiB.
 
 ``--cores 0,1`` pins the benchmark (and the processes it starts) to those CPUs, so a bigger machine
 measures what two cores do. Run: ``uv run --frozen python -m bench.embedded_engine [--quick]``.
@@ -17,6 +23,7 @@ measures what two cores do. Run: ``uv run --frozen python -m bench.embedded_engi
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -30,6 +37,7 @@ from typing import Any
 
 from bench.common import (
     CORPUS_DIR,
+    RESULTS_DIR,
     ROOT,
     Run,
     base_parser,
@@ -39,11 +47,14 @@ from bench.common import (
 )
 from dualread.arithmetic import check
 from dualread.documents import open_document
+from dualread.evaluate.metrics import match_rows
 from dualread.evaluate.scores import DocumentScore, score_document, summarize_groups
 from dualread.evaluate.truth import Case, find_cases, load_truth
 from dualread.parsing import normalize_description
 from dualread.stages.candidate import Candidate
 from dualread.stages.embedded import EmbeddedReadError, OcrEngine, read_embedded
+from dualread.stages.embedded.words import text_layer_words
+from dualread.statement import Statement, Transaction
 from fixtures.generator import corpus as generator
 
 REALWORLD = ROOT.parent / "shared" / "realworld"
@@ -52,6 +63,9 @@ TEXT_PAGES_PER_S = 20.0
 OCR_S_PER_PAGE = 6.0
 LONG_PDF_S = 10.0
 LONG_PDF_RSS_MIB = 1024.0
+SCAN_S_PER_PAGE = 10.0
+SCAN_RSS_MIB = 1024.0
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
 
 
 def _read(case: Case, ocr: OcrEngine = "rapidocr") -> tuple[Candidate | None, float, str | None]:
@@ -230,12 +244,193 @@ def realworld() -> dict[str, Any] | None:
     return result
 
 
+# Reads one document with read_embedded in a fresh process and prints what it cost. Only APIs that
+# the starting commit has too, so ``--baseline`` can run the same script against older code.
+_SCAN_RUNNER = """
+import json, resource, sys, time
+from dualread.documents import open_document
+from dualread.stages.embedded import EmbeddedReadError, read_embedded
+started = time.perf_counter()
+try:
+    with open_document(sys.argv[1]) as document:
+        candidate = read_embedded(document)
+    result = {"pages": len(candidate.pages), "statement": candidate.statement.to_json_dict(),
+              "timings": candidate.timings, "notes": {k: v for k, v in candidate.notes.items()
+              if k in ("page_sources", "second_ocr", "second_ocr_pages", "text_layer_check")}}
+except EmbeddedReadError as error:
+    result = {"pages": 0, "error": str(error)}
+result["wall_s"] = time.perf_counter() - started
+usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+result["cpu_s"] = sum(u.ru_utime + u.ru_stime for u in usage)
+result["peak_rss_mib"] = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) / 1024
+result["largest_child_rss_mib"] = usage[1].ru_maxrss / 1024
+print(json.dumps(result))
+"""
+
+
+def scan_documents() -> list[Path]:
+    """The devset's image documents: photos and screenshots, and PDFs without a text layer."""
+    found = []
+    for path in sorted((REALWORLD / "devset").iterdir()):
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            found.append(path)
+        elif path.suffix.lower() == ".pdf":
+            with open_document(path) as document:
+                if not any(
+                    text_layer_words(document, n)[1].has_text for n in document.page_numbers
+                ):
+                    found.append(path)
+    return found
+
+
+def _truth_rows(path: Path) -> Statement:
+    """The devset truth's rows (its extra keys, provenance and traps, are not statement data)."""
+    data = json.loads(path.with_name(path.stem + ".truth.json").read_text(encoding="utf-8"))
+    rows = [
+        {k: v for k, v in row.items() if k in Transaction.model_fields}
+        for row in data["transactions"]
+    ]
+    return Statement(transactions=[Transaction.model_validate(row) for row in rows])
+
+
+def _read_scan(path: Path, code: Path | None) -> dict[str, Any]:
+    """One document read in a fresh process, by this checkout's code or by the code in ``code``."""
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-c", _SCAN_RUNNER, str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return {"exit_code": done.returncode, "stderr_tail": done.stderr.strip().splitlines()[-2:]}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    statement = result.pop("statement", None)
+    truth = _truth_rows(path)
+    read = Statement.model_validate(statement) if statement else Statement()
+    result["rows_matched"] = len(match_rows(truth.transactions, read.transactions))
+    result["rows_read"] = len(read.transactions)
+    result["rows_expected"] = len(truth.transactions)
+    pages = result["pages"] or 1
+    result["s_per_page"] = round(result["wall_s"] / pages, 2)
+    result["cpu_s_per_page"] = round(result["cpu_s"] / pages, 2)
+    for key in ("wall_s", "cpu_s", "peak_rss_mib", "largest_child_rss_mib"):
+        result[key] = round(result[key], 2)
+    result["timings"] = {k: round(v, 2) for k, v in result.get("timings", {}).items()}
+    return result
+
+
+def real_scans(baseline: Path | None, quick: bool) -> dict[str, Any] | None:
+    """Every devset image document read by this code (and by ``baseline``'s), each in turn."""
+    if not (REALWORLD / "devset").is_dir():
+        return None
+    documents = scan_documents()
+    if quick:
+        documents = documents[:1]
+    rows = []
+    for index, path in enumerate(documents):
+        codes: list[tuple[str, Path | None]] = [("after", None)]
+        if baseline is not None:
+            codes.append(("before", baseline))
+            codes = (
+                codes if index % 2 else codes[::-1]
+            )  # alternate which one meets a busier machine
+        row: dict[str, Any] = {"document": path.name}
+        for label, code in codes:
+            row[label] = _read_scan(path, code)
+            print(f"scan {path.name} {label}: {json.dumps(row[label])[:300]}", flush=True)
+        rows.append(row)
+    return {"documents": rows, "baseline": str(baseline) if baseline else None}
+
+
+def _scan_summary(scans: dict[str, Any], label: str) -> dict[str, Any]:
+    runs = [row[label] for row in scans["documents"] if label in row and "pages" in row[label]]
+    return {
+        "s_per_page": summarize([r["s_per_page"] for r in runs], 2),
+        "cpu_s_per_page": summarize([r["cpu_s_per_page"] for r in runs], 2),
+        "worst_s_per_page": max(r["s_per_page"] for r in runs),
+        "worst_cpu_s_per_page": max(r["cpu_s_per_page"] for r in runs),
+        "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+        "rows_matched": sum(r["rows_matched"] for r in runs),
+        "rows_expected": sum(r["rows_expected"] for r in runs),
+    }
+
+
+def _scan_ratios(scans: dict[str, Any]) -> dict[str, Any]:
+    """Per document, after / before, for wall time, CPU time and peak memory (same run)."""
+    pairs = [
+        (row["after"], row["before"])
+        for row in scans["documents"]
+        if "pages" in row.get("after", {}) and "pages" in row.get("before", {})
+    ]
+    if not pairs:
+        return {}
+    return {
+        f"scans_after_vs_before_{key}": summarize([a[key] / b[key] for a, b in pairs if b[key]], 3)
+        for key in ("wall_s", "cpu_s", "peak_rss_mib")
+    }
+
+
+def scans_only(args: argparse.Namespace, run: Run) -> int:
+    """``--scans-only``: just the real scans, before and after."""
+    scans = real_scans(args.baseline, run.quick)
+    if scans is None:
+        print("no ../shared/realworld/devset: nothing to measure", file=sys.stderr)
+        return 2
+    after = _scan_summary(scans, "after")
+    targets = [
+        target("real scans, worst wall s/page", after["worst_s_per_page"], SCAN_S_PER_PAGE, "s"),
+        target("real scans, peak RSS", after["peak_rss_mib"], SCAN_RSS_MIB, "MiB"),
+    ]
+    headlines = [
+        headline(
+            "real scans, worst s/page (wall)",
+            f"{after['worst_s_per_page']:.1f}",
+            "<= 10",
+            targets[0]["ok"],
+        ),
+        headline(
+            "real scans, peak RSS", f"{after['peak_rss_mib']:.0f} MiB", "< 1 GiB", targets[1]["ok"]
+        ),
+    ]
+    summary = {"after": after}
+    if args.baseline is not None:
+        summary["before"] = _scan_summary(scans, "before")
+    path = run.write(
+        parameters={"baseline": scans["baseline"], "cores": args.cores},
+        results={"real_scans": scans, "real_scans_summary": summary},
+        ratios=_scan_ratios(scans),
+        targets=targets,
+        headlines=headlines,
+        notes=[
+            "Each document is read in a fresh process; before and after alternate per document "
+            "so both meet the same machine load. Wall time on a shared machine varies with its "
+            "load (load_average_1m_at_end); CPU time (process plus Tesseract children) much less."
+        ],
+    )
+    print(f"wrote {path}")
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__)
     parser.add_argument("--cores", default=None, help="CPUs to pin to, e.g. 0,1")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="also read the real scans with this checkout"
+    )
+    parser.add_argument("--scans-only", action="store_true", help="only the real scans")
     args = parser.parse_args(argv)
     if args.cores:
         os.sched_setaffinity(0, {int(c) for c in args.cores.split(",")})
+    if args.scans_only:
+        if args.output is None and not args.quick:
+            args.output = RESULTS_DIR / "embedded_engine_scans.json"
+        return scans_only(args, Run("embedded_engine", args))
     run = Run("embedded_engine", args)
 
     cases = find_cases([CORPUS_DIR])
@@ -250,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     tess, tess_scores = ocr_speed(image_cases, "tesseract")
     long = long_pdf(LONG_ROWS // 10 if run.quick else LONG_ROWS, 1 if run.quick else 3)
     real = realworld()
+    scans = real_scans(args.baseline, run.quick)
 
     groups = summarize_groups(text_scores + rapid_scores)
     accuracy = {group: summary.to_dict() for group, summary in groups.items()}
@@ -320,13 +516,16 @@ def main(argv: list[str] | None = None) -> int:
             "accuracy_tesseract_images": tesseract_groups,
             "documents": [s.to_dict() for s in text_scores + rapid_scores + tess_scores],
             "realworld": real,
+            "real_scans": scans,
+            "real_scans_summary": scans and {"after": _scan_summary(scans, "after")},
         },
         ratios={
+            **(_scan_ratios(scans) if scans else {}),
             "ocr_tesseract_vs_rapidocr_s_per_page": round(
                 tess["seconds_per_page"]["median"] / rapid_s, 3
             )
             if rapid_s
-            else None
+            else None,
         },
         targets=targets,
         headlines=headlines,

@@ -12,15 +12,20 @@ lack amounts, glyphs are undecodable, or no header line could be read. Then:
 
 from __future__ import annotations
 
+import math
+import os
 import shutil
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from PIL import Image
+
 from dualread.arithmetic import ArithmeticReport, check
 from dualread.choices import OcrEngine
-from dualread.documents import Document, DocumentError
+from dualread.documents import PDF_POINTS_PER_INCH, Document, DocumentError
 from dualread.stages.candidate import Candidate, PassParams, RawOutput
 from dualread.stages.embedded.layout import Line, deskew, group_lines
 from dualread.stages.embedded.ocr import OcrUnavailableError, ocr_words
@@ -31,6 +36,10 @@ from dualread.stages.embedded.words import PageWords, TextLayerQuality, text_lay
 # RapidOCR's detector works on at most 2000 pixels a side, which an A4 page reaches at 170 dpi:
 # rendering finer only costs time. Tesseract reads small print better at 300 dpi.
 DEFAULT_OCR_DPI: dict[OcrEngine, int] = {"rapidocr": 200, "tesseract": 300}
+# The longest side of a page image sent to OCR, in pixels: an A4 or Letter page at the engine's
+# DPI fits. A page drawn larger (a scan laid on a 24-inch page at 72 dpi) is rendered at the DPI
+# that fits: its own pixels hold no more detail, while OCR time and memory grow with the area.
+MAX_OCR_SIDE_PX: dict[OcrEngine, int] = {"rapidocr": 2480, "tesseract": 3508}
 CHECK_RENDER_DPI = 200  # enough for recognising single word crops
 TextCheck = Literal["auto", "always", "never"]
 
@@ -46,11 +55,25 @@ class _Pages:
     skew: dict[int, float]
 
 
+def ocr_image(document: Document, number: int, engine: OcrEngine, dpi: int) -> Image.Image:
+    """The page rendered for OCR: at ``dpi``, or smaller where its longest side would pass
+    MAX_OCR_SIDE_PX (an image document's own pixels are scaled down the same way)."""
+    ref = document.ref(number)
+    limit = MAX_OCR_SIDE_PX[engine]
+    fitting = math.floor(limit * PDF_POINTS_PER_INCH / max(ref.width_pt, ref.height_pt))
+    image = document.render(number, max(1, min(dpi, fitting)))
+    if max(image.size) > limit:
+        scale = limit / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    return image
+
+
 def _ocr_page(
     document: Document, number: int, engine: OcrEngine, dpi: int
 ) -> tuple[PageWords, float]:
-    ref = next(p for p in document.pages if p.number == number)
-    straight, angle = deskew(document.render(number, dpi))
+    ref = document.ref(number)
+    straight, angle = deskew(ocr_image(document, number, engine, dpi))
     words = ocr_words(straight, engine, ref.width_pt / straight.width)
     return PageWords(number, ref.width_pt, ref.height_pt, tuple(words), engine), angle
 
@@ -90,6 +113,35 @@ class _Attempt:
             or self.wordless_rows * 2 > rows
         )
 
+    def pages_in_doubt(self, candidates: list[int]) -> list[int]:
+        """The pages among ``candidates`` that the doubt is about.
+
+        When the only trouble is the running balance, it is placed: the page of each row whose
+        balance does not follow, and of the row before it (a row lost at the foot of a page
+        breaks the chain on the next), and each page whose first balance does not follow the
+        page before. Any other doubt concerns the whole reading: every candidate.
+        """
+        if self.reading is None or self.report is None:
+            return candidates
+        rows = self.reading.primary.statement.transactions
+        breaks = self.report.chain_breaks
+        whole = (
+            self.reading.primary.rows_without_amount
+            or self.reading.columns_inferred
+            or any(q.garbage_chars for q in self.pages.quality.values())
+            or self.wordless_rows * 2 > len(rows)
+            or not (breaks or self.report.page_breaks)
+        )
+        if whole:
+            return candidates
+        placed: set[int | None] = {*self.report.page_breaks}
+        placed |= {p - 1 for p in self.report.page_breaks}
+        for index in breaks:
+            placed |= {rows[i].page for i in (index - 1, index) if 0 <= i < len(rows)}
+        if None in placed:
+            return candidates
+        return [n for n in candidates if n in placed]
+
     @property
     def wordless_rows(self) -> int:
         """Rows whose description holds no letter at all."""
@@ -122,13 +174,28 @@ def _attempt(pages: _Pages) -> _Attempt:
     return _Attempt(pages, lines, reading, None, check(reading.primary.statement))
 
 
+def _ocr_pages(
+    document: Document, numbers: list[int], engine: OcrEngine, dpi: int
+) -> list[tuple[int, PageWords, float]]:
+    """The given pages read by OCR with ``engine``: (number, words, skew angle) in order.
+
+    Tesseract reads one page per core at a time (each run single-threaded, see ocr.py);
+    RapidOCR already spreads one page over every core. Each page image is let go as soon as
+    its words are read.
+    """
+    workers = len(os.sched_getaffinity(0)) if engine == "tesseract" else 1
+    with ThreadPoolExecutor(max(1, min(workers, len(numbers)))) as pool:
+        read = pool.map(lambda number: _ocr_page(document, number, engine, dpi), numbers)
+        return [(n, words, angle) for n, (words, angle) in zip(numbers, read, strict=True)]
+
+
 def _reocr(
     document: Document, pages: _Pages, numbers: list[int], engine: OcrEngine, dpi: int
 ) -> _Pages:
     """A copy of ``pages`` with the given pages read by OCR with ``engine``."""
     again = _Pages(dict(pages.words), dict(pages.quality), dict(pages.skew))
-    for number in numbers:
-        again.words[number], again.skew[number] = _ocr_page(document, number, engine, dpi)
+    for number, words, angle in _ocr_pages(document, numbers, engine, dpi):
+        again.words[number], again.skew[number] = words, angle
     return again
 
 
@@ -224,14 +291,16 @@ def _second_opinion(
     timings: dict[str, float],
 ) -> _Attempt:
     """A doubtful reading of OCR pages, read again by the other OCR engine if it is installed;
-    the better of the two is kept."""
-    ocr_pages = [n for n, w in attempt.pages.words.items() if w.source != "text"]
+    the better of the two is kept. Only the pages the doubt is about are read again."""
+    ocr_pages = [n for n, w in attempt.pages.words.items() if w.source == ocr]
     other: OcrEngine = "rapidocr" if ocr == "tesseract" else "tesseract"
     if not ocr_pages or not attempt.doubtful or not shutil.which("tesseract"):
         return attempt
     started = time.perf_counter()
+    pages = attempt.pages_in_doubt(sorted(ocr_pages))
+    notes["second_ocr_pages"] = pages
     try:
-        second = _attempt(_reocr(document, attempt.pages, ocr_pages, other, DEFAULT_OCR_DPI[other]))
+        second = _attempt(_reocr(document, attempt.pages, pages, other, DEFAULT_OCR_DPI[other]))
     except OcrUnavailableError:
         return attempt  # the second opinion is a bonus; the first reading stands
     finally:
@@ -256,8 +325,8 @@ def _collect_pages(
     missing = [n for n in document.page_numbers if n not in pages.words]
     if missing:
         started = time.perf_counter()
-        for number in missing:
-            pages.words[number], pages.skew[number] = _ocr_page(document, number, ocr, dpi)
+        for number, words, angle in _ocr_pages(document, missing, ocr, dpi):
+            pages.words[number], pages.skew[number] = words, angle
         timings["ocr"] = time.perf_counter() - started
     return pages
 

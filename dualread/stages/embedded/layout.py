@@ -7,7 +7,9 @@ which the dark pixels, projected onto the vertical axis, pile up into the sharpe
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -81,9 +83,9 @@ def _local_slopes(words: Sequence[Word]) -> list[tuple[float, float]]:
 
 def _slope_at(slopes: list[tuple[float, float]], y: float, band: float) -> float:
     """The median tilt of the text within ``band`` above and below ``y``."""
-    nearby = [s for cy, s in slopes if abs(cy - y) <= band]
-    if not nearby:
-        nearby = [s for _, s in slopes]
+    low = bisect.bisect_left(slopes, (y - band, -math.inf))
+    high = bisect.bisect_right(slopes, (y + band, math.inf))
+    nearby = [s for _, s in slopes[low:high]] or [s for _, s in slopes]
     return statistics.median(nearby) if nearby else 0.0
 
 
@@ -94,7 +96,9 @@ def _chain_lines(words: Sequence[Word], tolerance: float) -> list[list[Word]]:
     slopes = _local_slopes(words)
     band = 8 * tolerance / LINE_TOLERANCE  # about eight text lines above and below
     lines: list[list[Word]] = []
-    sums: list[list[float]] = []  # per line: sum of centre x, sum of centre y
+    # Per line: sum of centre x, sum of centre y, and the local tilt at its mean centre (kept
+    # up to date as words join, so a page of many words costs one median per word).
+    courses: list[list[float]] = []
     for word in sorted(words, key=lambda w: w.x0):
         best: int | None = None
         best_offset = tolerance
@@ -102,18 +106,20 @@ def _chain_lines(words: Sequence[Word], tolerance: float) -> list[list[Word]]:
             last = line[-1]
             if word.x0 < last.x1 - 0.3 * min(last.x1 - last.x0, word.x1 - word.x0):
                 continue  # overlapping: a word of another line
-            mean_x, mean_y = sums[index][0] / len(line), sums[index][1] / len(line)
-            slope = _slope_at(slopes, mean_y, band)
+            sum_x, sum_y, slope = courses[index]
+            mean_x, mean_y = sum_x / len(line), sum_y / len(line)
             offset = abs(word.center_y - (mean_y + slope * (word.center_x - mean_x)))
             if offset <= best_offset:
                 best, best_offset = index, offset
         if best is None:
             lines.append([word])
-            sums.append([word.center_x, word.center_y])
+            courses.append([word.center_x, word.center_y, _slope_at(slopes, word.center_y, band)])
         else:
-            lines[best].append(word)
-            sums[best][0] += word.center_x
-            sums[best][1] += word.center_y
+            line, course = lines[best], courses[best]
+            line.append(word)
+            course[0] += word.center_x
+            course[1] += word.center_y
+            course[2] = _slope_at(slopes, course[1] / len(line), band)
     return lines
 
 

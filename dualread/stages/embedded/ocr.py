@@ -18,6 +18,7 @@ import shutil
 import statistics
 import subprocess
 import threading
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, get_args
@@ -135,7 +136,8 @@ def recognize_crops(crops: list[Image.Image]) -> list[str]:
 
 
 @cache
-def _tesseract_languages() -> str:
+def _tesseract_languages() -> tuple[str, ...]:
+    """The languages of TESSERACT_LANGUAGES whose data is installed."""
     binary = shutil.which("tesseract")
     if binary is None:
         raise OcrUnavailableError(
@@ -145,10 +147,10 @@ def _tesseract_languages() -> str:
     listed = subprocess.run(
         [binary, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
     ).stdout.split()
-    chosen = [lang for lang in TESSERACT_LANGUAGES if lang in listed]
+    chosen = tuple(lang for lang in TESSERACT_LANGUAGES if lang in listed)
     if not chosen:
         raise OcrUnavailableError("tesseract has no language data installed (tesseract-ocr-eng)")
-    return "+".join(chosen)
+    return chosen
 
 
 # Ink runs at least this long are rules, not letters: a share of the page side, and never less
@@ -157,14 +159,17 @@ RULE_SHARE_OF_WIDTH, RULE_SHARE_OF_HEIGHT = 1 / 30, 1 / 40
 MIN_RULE_PIXELS = 100
 
 
-def _runs_at_least(ink: np.ndarray, length: int) -> np.ndarray:
-    """Pixels lying on a horizontal run of ink at least ``length`` pixels long."""
-    sums = np.pad(np.cumsum(ink, axis=1, dtype=np.int32), ((0, 0), (1, 0)))
-    full = (sums[:, length:] - sums[:, :-length]) == length  # windows that are all ink
-    starts = np.pad(full.astype(np.int32), ((0, 0), (0, length - 1)))
-    covered = np.cumsum(starts, axis=1)
-    covered[:, length:] -= covered[:, :-length].copy()
-    return covered > 0
+def _long_runs(ink: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, start, end) of every horizontal run of ink at least ``length`` pixels long.
+
+    Runs are found from the edges of each row (ink switching on or off), so the work is a few
+    passes over the image plus one entry per run, whatever the run lengths.
+    """
+    edges = np.diff(ink.view(np.int8), axis=1, prepend=np.int8(0), append=np.int8(0))
+    rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)  # row-major order: the n-th end closes the n-th start
+    long = ends - starts >= length
+    return rows[long], starts[long], ends[long]
 
 
 def without_rules(image: Image.Image) -> Image.Image:
@@ -173,28 +178,46 @@ def without_rules(image: Image.Image) -> Image.Image:
     Tesseract drops text lines that touch a box border, such as the closing balance inside a
     summary box; letters are never this long, so removing long straight runs of ink is safe.
     """
-    gray = np.asarray(image.convert("L")).copy()
-    ink = (gray < 160).astype(np.uint8)
+    gray = np.array(image.convert("L"))
+    ink = gray < 160
     height, width = gray.shape
     across = max(MIN_RULE_PIXELS, round(width * RULE_SHARE_OF_WIDTH))
     down = max(MIN_RULE_PIXELS, round(height * RULE_SHARE_OF_HEIGHT))
-    rules = _runs_at_least(ink, across) | _runs_at_least(ink.T, down).T
-    gray[rules] = 255
+    # Both kinds of rule are found on the unchanged ink, then whitened: a crossing of a
+    # horizontal and a vertical rule belongs to both.
+    horizontal = _long_runs(ink, across)
+    vertical = _long_runs(np.ascontiguousarray(ink.T), down)
+    del ink
+    for row, start, end in zip(*horizontal, strict=True):
+        gray[row, start:end] = 255
+    for column, start, end in zip(*vertical, strict=True):
+        gray[start:end, column] = 255
     return Image.fromarray(gray)
 
 
-def tesseract_words(image: Image.Image, points_per_pixel: float) -> list[Word]:
-    """Words with boxes from ``tesseract --psm 6`` TSV output (one uniform block of text)."""
-    languages = _tesseract_languages()
+def tesseract_words(
+    image: Image.Image, points_per_pixel: float, languages: Sequence[str] | None = None
+) -> list[Word]:
+    """Words with boxes from ``tesseract --psm 6`` TSV output (one uniform block of text).
+
+    ``languages``: those to try, of the installed ones (default: all of them). Each one more
+    costs time: Tesseract tries the next language on every word the first reads poorly.
+    """
+    installed = _tesseract_languages()
+    chosen = [lang for lang in languages or installed if lang in installed] or installed
     buffer = io.BytesIO()
-    without_rules(image).save(buffer, format="PNG")
+    # Uncompressed: Tesseract decodes it at once, and zlib would cost more than the pipe saves.
+    without_rules(image).save(buffer, format="PNG", compress_level=0)
     try:
         completed = subprocess.run(
-            ["tesseract", "stdin", "stdout", "--psm", "6", "-l", languages, "tsv"],
+            ["tesseract", "stdin", "stdout", "--psm", "6", "-l", "+".join(chosen), "tsv"],
             input=buffer.getvalue(),
             capture_output=True,
             timeout=TESSERACT_TIMEOUT_S,
             check=False,
+            # Tesseract's OpenMP threads spin while they wait: on a busy machine they double its
+            # CPU time for no gain. Pages are run side by side instead (engine.py).
+            env={**os.environ, "OMP_THREAD_LIMIT": "1"},
         )
     except subprocess.TimeoutExpired:
         raise OcrUnavailableError(
