@@ -295,12 +295,13 @@ def _truth_rows(path: Path) -> Statement:
 
 def _read_scan(path: Path, code: Path | None) -> dict[str, Any]:
     """One document read in a fresh process, by this checkout's code or by the code in ``code``."""
-    env = dict(os.environ)
-    if code is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
+    # ``python -c`` puts its working folder first on the import path: that folder decides
+    # which dualread is read.
+    folder = code or ROOT
+    env = {**os.environ, "PYTHONPATH": str(folder)}
     done = subprocess.run(
-        [sys.executable, "-c", _SCAN_RUNNER, str(path)],
-        cwd=ROOT,
+        [sys.executable, "-c", _SCAN_RUNNER, str(path.resolve())],
+        cwd=folder,
         env=env,
         capture_output=True,
         text=True,
