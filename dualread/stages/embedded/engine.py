@@ -30,7 +30,7 @@ from dualread.stages.candidate import Candidate, PassParams, RawOutput
 from dualread.stages.embedded.layout import Line, deskew, group_lines
 from dualread.stages.embedded.ocr import OcrUnavailableError, ocr_words
 from dualread.stages.embedded.reader import NoStatementTableError, Reading, read_statement
-from dualread.stages.embedded.textcheck import text_layer_matches_image
+from dualread.stages.embedded.textcheck import looks_like_text, text_layer_matches_image
 from dualread.stages.embedded.words import PageWords, TextLayerQuality, text_layer_words
 
 # RapidOCR's detector works on at most 2000 pixels a side, which an A4 page reaches at 170 dpi:
@@ -39,7 +39,7 @@ DEFAULT_OCR_DPI: dict[OcrEngine, int] = {"rapidocr": 200, "tesseract": 300}
 # The longest side of a page image sent to OCR, in pixels: an A4 or Letter page at the engine's
 # DPI fits. A page drawn larger (a scan laid on a 24-inch page at 72 dpi) is rendered at the DPI
 # that fits: its own pixels hold no more detail, while OCR time and memory grow with the area.
-MAX_OCR_SIDE_PX: dict[OcrEngine, int] = {"rapidocr": 2480, "tesseract": 3508}
+MAX_OCR_SIDE_PX: dict[OcrEngine, int] = {"rapidocr": 2480, "tesseract": 3520}
 CHECK_RENDER_DPI = 200  # enough for recognising single word crops
 TextCheck = Literal["auto", "always", "never"]
 
@@ -270,15 +270,27 @@ def _check_text_layer(
     notes: dict[str, Any],
     timings: dict[str, float],
 ) -> _Attempt:
-    """Compare the first text page's layer with OCR; a layer that fails is replaced by OCR."""
+    """Compare the first text page's layer with OCR; a layer that fails is replaced by OCR.
+
+    A text layer with no table at all is read by OCR without comparing: it may hold only part
+    of what the page shows (a scan under a stamped footer or a partial OCR layer). The OCR
+    reading is kept when it ranks higher.
+    """
     started = time.perf_counter()
-    first = text_pages[0]
-    matches = text_layer_matches_image(
-        attempt.pages.words[first], document.render(first, CHECK_RENDER_DPI)
-    )
-    notes["text_layer_check"] = "failed" if matches is False else "passed"
-    if matches is False:
-        attempt = _attempt(_reocr(document, attempt.pages, text_pages, ocr, dpi))
+    if attempt.reading is None:
+        notes["text_layer_check"] = "no table"
+        again = _attempt(_reocr(document, attempt.pages, text_pages, ocr, dpi))
+        if again.rank() > attempt.rank():
+            notes["text_layer_check"] = "no table: read by OCR"
+            attempt = again
+    else:
+        first = text_pages[0]
+        matches = text_layer_matches_image(
+            attempt.pages.words[first], document.render(first, CHECK_RENDER_DPI)
+        )
+        notes["text_layer_check"] = "failed" if matches is False else "passed"
+        if matches is False:
+            attempt = _attempt(_reocr(document, attempt.pages, text_pages, ocr, dpi))
     timings["text_layer_check"] = time.perf_counter() - started
     return attempt
 
@@ -319,7 +331,7 @@ def _collect_pages(
     for number in document.page_numbers:
         words, quality = text_layer_words(document, number)
         pages.quality[number] = quality
-        if quality.usable:
+        if quality.usable and looks_like_text(words):
             pages.words[number] = words
     timings["text_layer"] = time.perf_counter() - started
     missing = [n for n in document.page_numbers if n not in pages.words]

@@ -1,7 +1,9 @@
 """Does a page's text layer say what the page shows?
 
-Some PDFs carry a text layer whose fonts map glyphs to the wrong characters (a 'P' drawn, an 'm'
-extracted). The characters look valid, so only reading the picture tells. This crops a sample of
+Two checks. The cheap one reads the layer alone: a statement's text is mostly letters and digits,
+so a layer of symbols (glyphs that a font without a Unicode map extracts as punctuation) is not
+text, whatever its characters are. The costly one is for layers whose characters look valid but
+are wrong (a 'P' drawn, an 'm' extracted): only reading the picture tells. It crops a sample of
 words from the rendered page, has RapidOCR recognise just those crops (no detection, so it is
 quick), and compares.
 """
@@ -16,9 +18,18 @@ from dualread.parsing import description_similarity
 from dualread.stages.embedded.ocr import recognize_crops
 from dualread.stages.embedded.words import PageWords, Word
 
+# Letters and digits make up about 85% of a statement page's visible characters (dates,
+# amounts, words; the rest is punctuation). A layer under half is symbols, not text.
+MIN_ALNUM_SHARE = 0.5
 SAMPLE_WORDS = 16
 MIN_WORD_CHARS = 4
 MIN_SIMILARITY = 0.5  # median similarity of the sample below this: the layer is broken
+
+
+def looks_like_text(page: PageWords) -> bool:
+    """Are most of the layer's visible characters letters or digits?"""
+    chars = "".join(word.text for word in page.words)
+    return sum(c.isalnum() for c in chars) >= MIN_ALNUM_SHARE * len(chars)
 
 
 def _sample(words: tuple[Word, ...]) -> list[Word]:

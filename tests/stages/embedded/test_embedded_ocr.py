@@ -1,15 +1,30 @@
-"""OCR engines: Tesseract's TSV parsed into words, RapidOCR working with the network cut off."""
+"""OCR: the engines (Tesseract's TSV, RapidOCR offline), the page images they get, rule removal,
+and the routing of untrustworthy text layers to OCR."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import socket
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
 
-from dualread.stages.embedded import ocr
+from dualread.documents import open_document
+from dualread.evaluate.metrics import match_rows
+from dualread.evaluate.truth import find_cases
+from dualread.stages.embedded import DEFAULT_OCR_DPI, ocr, read_embedded
+from dualread.stages.embedded.engine import MAX_OCR_SIDE_PX, ocr_image
+from dualread.stages.embedded.textcheck import looks_like_text
+from dualread.stages.embedded.words import PageWords, Word, text_layer_words
+from fixtures.generator.brokentext import garble
+from fixtures.generator.corpus import CORPUS_DIR
+from tests.stages.embedded.conftest import draw_statement, write_pdf
 
 TSV = (
     "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
@@ -77,3 +92,88 @@ def test_missing_tesseract_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> 
             ocr.tesseract_words(_sample_image(), 0.5)
     finally:
         ocr._tesseract_languages.cache_clear()
+
+
+@pytest.mark.unit
+def test_rules_are_whitened_and_letters_kept() -> None:
+    image = Image.new("L", (1200, 900), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line((50, 100, 1150, 100), fill=0, width=3)  # a table border across the page
+    draw.line((600, 150, 600, 850), fill=0, width=2)  # a column rule down it
+    draw.line((50, 400, 120, 400), fill=0, width=3)  # a dash: shorter than any rule
+    draw.text((100, 300), "Closing balance 4.90", fill=0, font=ImageFont.load_default(size=40))
+    cleaned = np.asarray(ocr.without_rules(image))
+    assert (cleaned[99:102, 50:1150] == 255).all()
+    assert (cleaned[150:850, 599:601] == 255).all()
+    assert (cleaned[399:402, 50:120] < 160).all()
+    letters = np.asarray(image)[280:360, 90:600] < 160
+    assert (cleaned[280:360, 90:600] < 160).sum() == letters.sum() > 500
+
+
+@pytest.mark.unit
+def test_a_layer_of_symbols_is_not_text() -> None:
+    def page(*texts: str) -> PageWords:
+        words = tuple(Word(t, 10.0 * i, 10, 10.0 * i + 8, 20) for i, t in enumerate(texts))
+        return PageWords(1, 595, 842, words, "text")
+
+    assert looks_like_text(page("03/02/2024", "Card", "payment", "-45.10", "954.90"))
+    assert not looks_like_text(page(garble("03/02/2024"), garble("Card"), garble("-45.10")))
+
+
+@pytest.mark.unit
+def test_pages_drawn_large_are_rendered_no_larger_than_ocr_needs(tmp_path: Path) -> None:
+    path = tmp_path / "large.pdf"
+    canvas = Canvas(str(path), pagesize=(1758, 2275), invariant=1)  # a scan laid at 72 dpi
+    canvas.drawString(100, 2000, "Statement")
+    canvas.showPage()
+    canvas.save()
+    with open_document(path) as document:
+        for engine, dpi in DEFAULT_OCR_DPI.items():
+            image = ocr_image(document, 1, engine, dpi)
+            assert max(image.size) <= MAX_OCR_SIDE_PX[engine]
+            assert max(image.size) > 0.99 * MAX_OCR_SIDE_PX[engine]
+    a4 = tmp_path / "a4.pdf"
+    canvas = Canvas(str(a4), pagesize=(595, 842), invariant=1)
+    canvas.drawString(100, 700, "Statement")
+    canvas.showPage()
+    canvas.save()
+    with open_document(a4) as document:
+        for engine, dpi in DEFAULT_OCR_DPI.items():  # A4 at the engines' DPI: as rendered
+            assert ocr_image(document, 1, engine, dpi).size == document.render(1, dpi).size
+
+
+@pytest.mark.slow
+def test_a_text_layer_without_a_table_sends_the_page_to_ocr(tmp_path: Path) -> None:
+    """A scanned statement whose only text layer is an archive stamp: OCR reads the table."""
+    pdf = write_pdf(tmp_path / "digital.pdf", [draw_statement])
+    with open_document(pdf) as document:
+        image = document.render(1, 200)
+    png = io.BytesIO()
+    image.convert("L").save(png, format="PNG")
+    stamped = tmp_path / "stamped.pdf"
+    canvas = Canvas(str(stamped), pagesize=(595, 842), invariant=1)
+    canvas.drawImage(ImageReader(png), 0, 0, 595, 842)
+    canvas.setFont("Helvetica", 6)
+    canvas.drawString(48, 20, "Archived copy 2024-04-02, page 1 of 1")
+    canvas.showPage()
+    canvas.save()
+    candidate = read_embedded(open_document(stamped))
+    assert candidate.notes["text_layer_check"] == "no table: read by OCR"
+    assert candidate.notes["page_sources"] == {"1": "rapidocr"}
+    assert [(t.date.isoformat(), str(t.amount)) for t in candidate.statement.transactions] == [
+        ("2024-03-02", "-45.10"),
+        ("2024-03-05", "250.00"),
+        ("2024-03-14", "-1200.00"),
+    ]
+
+
+@pytest.mark.slow
+def test_the_broken_text_fixture_is_read_by_ocr() -> None:
+    case = next(c for c in find_cases([CORPUS_DIR]) if c.group == "broken_text")
+    with open_document(case.document) as document:
+        assert not looks_like_text(text_layer_words(document, 1)[0])
+        candidate = read_embedded(document)
+    assert candidate.notes["page_sources"] == {"1": "rapidocr"}
+    truth = case.truth.statement.transactions
+    matched = match_rows(truth, candidate.statement.transactions)
+    assert len(matched) >= 0.9 * len(truth) and len(candidate.statement.transactions) == len(truth)
