@@ -38,6 +38,7 @@ def documents_table(scores: Sequence[DocumentScore]) -> Table:
         ("arithmetic", "center"),
         ("passes", "right"),
         ("s/page", "right"),
+        ("silent", "right"),
         ("status", "left"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -54,8 +55,9 @@ def documents_table(scores: Sequence[DocumentScore]) -> Table:
             "ok" if score.arithmetic else "no",
             _passes(score.passes),
             f"{score.seconds_per_page:.2f}",
+            str(score.silent_errors),
             score.error or score.status or "-",
-            style="red" if score.error or score.rows.f1 < 1 else None,
+            style="red" if score.error or score.rows.f1 < 1 or score.silent_errors else None,
         )
     return table
 
@@ -78,6 +80,7 @@ def summary_table(scores: Sequence[DocumentScore]) -> Table:
         "arithmetic ok",
         "passes/doc",
         "s/page",
+        "silent errors (docs)",
     ):
         table.add_column(name, justify="left" if name == "group" else "right")
     for group, summary in _summary_rows(scores):
@@ -91,6 +94,7 @@ def summary_table(scores: Sequence[DocumentScore]) -> Table:
             _percent(summary.arithmetic_pass_rate),
             _passes(summary.passes_per_document),
             f"{summary.seconds_per_page:.2f}",
+            f"{summary.silent_errors} ({summary.silent_documents})",
         )
     return table
 
@@ -113,14 +117,15 @@ def report_json(scores: Sequence[DocumentScore], engine: str) -> str:
 def report_markdown(scores: Sequence[DocumentScore], engine: str) -> str:
     """The short summary table the README shows."""
     lines = [
-        "| engine | fixtures | docs | row P | row R | row F1 | header | arithmetic | s/page |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| engine | fixtures | docs | row P | row R | row F1 | header | arithmetic | s/page "
+        "| silent errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for group, summary in _summary_rows(scores):
         lines.append(
             f"| {engine} | {group} | {summary.documents} | {_percent(summary.rows.precision)} "
             f"| {_percent(summary.rows.recall)} | {_percent(summary.rows.f1)} "
             f"| {_percent(summary.header_accuracy)} | {_percent(summary.arithmetic_pass_rate)} "
-            f"| {summary.seconds_per_page:.2f} |"
+            f"| {summary.seconds_per_page:.2f} | {summary.silent_errors} |"
         )
     return "\n".join(lines) + "\n"

@@ -6,9 +6,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dualread.evaluate.metrics import RowScore, arithmetic_ok, header_matches, score_rows
+from dualread.evaluate.metrics import (
+    RowScore,
+    arithmetic_ok,
+    header_matches,
+    match_rows,
+    score_rows,
+)
 from dualread.evaluate.truth import Case
 from dualread.statement import Statement
+
+# Statuses that tell the user the result was checked: the readers agreed, a vote or the
+# arithmetic settled it, or the one reader's own arithmetic held. A wrong row or balance under
+# one of them is a silent error, the kind a user never sees coming.
+CHECKED_STATUSES = frozenset({"agreed", "resolved", "single"})
+BALANCE_FIELDS = ("opening_balance", "closing_balance")
 
 
 @dataclass(frozen=True)
@@ -25,10 +37,19 @@ class DocumentScore:
     passes: int | None = None  # model passes (the VLM routes' reads); None for the embedded engine
     status: str | None = None
     error: str | None = None
+    wrong_rows: int = 0  # truth rows missed or misread, or extra rows, whichever is more
+    wrong_balances: int = 0  # opening/closing balance, and running balances of matched rows
 
     @property
     def header_accuracy(self) -> float:
         return sum(self.header.values()) / len(self.header) if self.header else 1.0
+
+    @property
+    def silent_errors(self) -> int:
+        """Wrong rows and balances in a result whose status claims it was checked."""
+        if self.status not in CHECKED_STATUSES:
+            return 0
+        return self.wrong_rows + self.wrong_balances
 
     @property
     def seconds_per_page(self) -> float:
@@ -55,7 +76,20 @@ class DocumentScore:
             "seconds": round(self.seconds, 3),
             "seconds_per_page": round(self.seconds_per_page, 3),
             "passes": self.passes,
+            "wrong_rows": self.wrong_rows,
+            "wrong_balances": self.wrong_balances,
+            "silent_errors": self.silent_errors,
         }
+
+
+def _wrong_balances(truth: Statement, read: Statement, header: dict[str, bool]) -> int:
+    """Balances read wrong: the opening and closing balance (where the truth states them), and
+    the running balance of each row read right otherwise."""
+    wrong = sum(not header.get(name, True) for name in BALANCE_FIELDS)
+    for i, j in match_rows(truth.transactions, read.transactions):
+        expected = truth.transactions[i].balance
+        wrong += expected is not None and read.transactions[j].balance != expected
+    return wrong
 
 
 def score_document(
@@ -74,10 +108,11 @@ def score_document(
     header = header_matches(truth.statement, read, truth.known_fields)
     if predicted is None:
         header = dict.fromkeys(header, False)
+    rows = score_rows(truth.statement, read)
     return DocumentScore(
         document=str(case.document),
         group=case.group,
-        rows=score_rows(truth.statement, read),
+        rows=rows,
         header=header,
         arithmetic=predicted is not None and arithmetic_ok(predicted),
         pages=pages,
@@ -85,6 +120,8 @@ def score_document(
         passes=passes,
         status=status,
         error=error,
+        wrong_rows=max(rows.expected, rows.predicted) - rows.matched,
+        wrong_balances=_wrong_balances(truth.statement, read, header),
     )
 
 
@@ -108,6 +145,8 @@ class Summary:
     pages: int
     seconds: float
     passes: list[int] = field(default_factory=list)
+    silent_errors: int = 0
+    silent_documents: int = 0  # documents with at least one silent error
 
     @property
     def header_accuracy(self) -> float:
@@ -141,6 +180,8 @@ class Summary:
             "passes_per_document": None if passes is None else round(passes, 2),
             "seconds_per_page": round(self.seconds_per_page, 3),
             "pages": self.pages,
+            "silent_errors": self.silent_errors,
+            "silent_documents": self.silent_documents,
         }
 
 
@@ -158,6 +199,8 @@ def summarize(scores: Sequence[DocumentScore]) -> Summary:
         pages=sum(score.pages for score in scores),
         seconds=sum(score.seconds for score in scores),
         passes=[score.passes for score in scores if score.passes is not None],
+        silent_errors=sum(score.silent_errors for score in scores),
+        silent_documents=sum(score.silent_errors > 0 for score in scores),
     )
 
 

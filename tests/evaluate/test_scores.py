@@ -73,6 +73,32 @@ def test_summaries_pool_rows_and_fields() -> None:
     assert set(summarize_groups(scores)) == {"digital", "scan"}
 
 
+def test_silent_errors_count_wrong_rows_and_balances_under_a_checked_status() -> None:
+    truth = SAMPLE_CASE.truth.statement
+    first, *rest = truth.transactions
+    misread = first.model_copy(update={"amount": first.amount + 1})
+    off_balance = rest[0].model_copy(update={"balance": Decimal("0.01")})
+    read = truth.model_copy(
+        update={
+            "transactions": [misread, off_balance, *rest[1:], rest[-1]],  # and one row twice
+            "closing_balance": Decimal("0.02"),
+        }
+    )
+    for status, silent in (("agreed", 4), ("resolved", 4), ("single", 4), ("unresolved", 0)):
+        score = score_document(SAMPLE_CASE, read, status=status)
+        assert (score.wrong_rows, score.wrong_balances) == (2, 2)
+        assert score.silent_errors == silent
+    assert score_document(SAMPLE_CASE, truth, status="agreed").silent_errors == 0
+    assert score_document(SAMPLE_CASE, None, error="x.pdf: corrupt").silent_errors == 0
+    scores = [score_document(SAMPLE_CASE, read, status=s) for s in ("agreed", "unverified")]
+    summary = summarize(scores)
+    assert (summary.silent_errors, summary.silent_documents) == (4, 1)
+    report = json.loads(report_json(scores, "embedded"))
+    assert report["summary"]["silent_errors"] == 4
+    assert [d["silent_errors"] for d in report["documents"]] == [4, 0]
+    assert report_markdown(scores, "embedded").splitlines()[-1].endswith("| 4 |")
+
+
 def test_json_report() -> None:
     report = json.loads(report_json(_scores(), "embedded"))
     assert report["engine"] == "embedded"
