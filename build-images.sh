@@ -2,8 +2,8 @@
 # Builds the model-server images in images/ the way `cd images && npmci docker build` does:
 #   - every images/Dockerfile* file is one image;
 #   - its tag comes from npmci's regex Dockerfile_([a-zA-Z0-9.]*)$, and "latest" when that does
-#     not match, so images/Dockerfile_nanonetsocrs.vllm.gpu.vram12gb becomes
-#     ${IMAGE_REPO}:nanonetsocrs.vllm.gpu.vram12gb;
+#     not match, so images/Dockerfile_nanonetsocrs.vllm.gpu.vram13gb becomes
+#     ${IMAGE_REPO}:nanonetsocrs.vllm.gpu.vram13gb;
 #   - the build context is images/, with --label version=<package version>;
 #   - a Dockerfile whose FROM names another image built here is built after that image.
 # npmci names the repository <user>/<repo> of the git remote; IMAGE_REPO (default "dualread")
@@ -17,7 +17,8 @@ image_repo="${IMAGE_REPO:-dualread}"
 
 usage() {
     cat <<EOF
-Usage: $(basename "$0") [--only TAG]... [--registry HOST] [--push] [--network MODE] [--dry-run]
+Usage: $(basename "$0") [--only TAG]... [--registry HOST] [--push] [--network MODE]
+                        [--build-arg KEY=VALUE]... [--dry-run]
 
 Builds every $images_dir/Dockerfile* into $image_repo:<tag>, labelled with the package
 version (dualread/__init__.py), in npmci's order (local base images first).
@@ -26,6 +27,7 @@ version (dualread/__init__.py), in npmci's order (local base images first).
   --registry HOST   also tag each image HOST/$image_repo:<tag>
   --push            push the built tags (HOST/... with --registry, else $image_repo:<tag>)
   --network MODE    network for RUN steps (docker build --network), e.g. host
+  --build-arg K=V   passed to every build (repeatable), e.g. VLLM_IMAGE=<a CUDA 12 vLLM build>
   --dry-run         print the docker commands instead of running them
   -h, --help        this help
 
@@ -43,6 +45,7 @@ only=()
 registry=""
 push=false
 network=""
+build_args=()
 dry_run=false
 while (($#)); do
     case "$1" in
@@ -50,6 +53,7 @@ while (($#)); do
         --registry) (($# >= 2)) || die "--registry needs a HOST"; registry="${2%/}"; shift 2 ;;
         --push) push=true; shift ;;
         --network) (($# >= 2)) || die "--network needs a MODE"; network="$2"; shift 2 ;;
+        --build-arg) (($# >= 2)) || die "--build-arg needs KEY=VALUE"; build_args+=(--build-arg "$2"); shift 2 ;;
         --dry-run) dry_run=true; shift ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown option: $1" ;;
@@ -145,6 +149,7 @@ for tag in "${ordered[@]}"; do
     echo "==> building $name from ${file#"$script_dir"/} (version $version)"
     build=(docker build --label "version=$version" --tag "$name" --file "$file")
     [[ -z $network ]] || build+=(--network "$network")
+    build+=("${build_args[@]}")
     run "${build[@]}" "$images_dir" || die "building $name from $file failed"
     pushed_name="$name"
     if [[ -n $registry ]]; then

@@ -143,16 +143,23 @@ def llama_server(threads: int, n_predict: int) -> Iterator[str]:
 
 
 class RecordingBackend:
-    """Passes calls through and keeps every reply, for the server's own timings."""
+    """Passes calls through and keeps every reply, for the server's own timings.
 
-    def __init__(self, backend: Backend) -> None:
+    Each answer is capped at ``answer_tokens``: the stage sizes its cap for Qwen3's context, and
+    SmolLM2 (135M) would fill it rather than finish a statement's JSON; the benchmark measures
+    dualread's overhead around a call, not how long a tiny model rambles.
+    """
+
+    def __init__(self, backend: Backend, answer_tokens: int) -> None:
         self.backend = backend
         self.name = backend.name
         self.base_url = backend.base_url
+        self.answer_tokens = answer_tokens
         self.replies: list[ChatReply] = []
 
     def chat(self, request: ChatRequest) -> ChatReply:
-        reply = self.backend.chat(request)
+        capped = min(request.max_tokens or self.answer_tokens, self.answer_tokens)
+        reply = self.backend.chat(dataclasses.replace(request, max_tokens=capped))
         self.replies.append(reply)
         return reply
 
@@ -198,9 +205,11 @@ def one_page_ocr(page: Page) -> OcrPages:
     )
 
 
-def text_route_sample(backend: Backend, settings: Settings, page: Page) -> dict[str, float]:
+def text_route_sample(
+    backend: Backend, settings: Settings, page: Page, answer_tokens: int
+) -> dict[str, float]:
     """One run of the real ``markdown_json`` stage on one page; the server's time vs ours."""
-    recorder = RecordingBackend(backend)
+    recorder = RecordingBackend(backend, answer_tokens)
     started = time.perf_counter()
     outcome = "valid"
     try:
@@ -430,13 +439,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         server_pages = [trimmed(pages[0], QUICK_ROWS)]
     with open_document(CORPUS_DIR / pages[0].source) as document:
         page_png = encode_png(document.render(pages[0].number, DEFAULT_DPI))
-    with llama_server(args.threads, QUICK_N_PREDICT if args.quick else N_PREDICT) as url:
+    n_predict = QUICK_N_PREDICT if args.quick else N_PREDICT
+    with llama_server(args.threads, n_predict) as url:
         probe = image_request_probe(url, page_png, rounds)
         backend = OpenAIBackend(f"{url}/v1", timeout_s=600)
-        if not args.quick:
-            text_route_sample(backend, settings, server_pages[0])  # warm-up: first load, caches
+        if not args.quick:  # warm-up: first load, caches
+            text_route_sample(backend, settings, server_pages[0], n_predict)
         text_samples = [
-            text_route_sample(backend, settings, page)
+            text_route_sample(backend, settings, page, n_predict)
             for _ in range(1 if args.quick else 2)
             for page in server_pages
         ]

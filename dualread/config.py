@@ -31,8 +31,8 @@ ServerKind = Literal["ollama", "vllm"]
 # (and npmci), repo "dualread". Defined here, beside the models they bake in, rather than in
 # dualread.runtime, so that `dualread servers --help` can show them without loading the runtime.
 DEFAULT_IMAGES: Mapping[ServerKind, str] = {
-    "ollama": "dualread:minicpmv45.qwen3.ollama.gpu.vram9gb",
-    "vllm": "dualread:nanonetsocrs.vllm.gpu.vram12gb",
+    "ollama": "dualread:minicpmv45.qwen3.ollama.gpu.vram13gb",
+    "vllm": "dualread:nanonetsocrs.vllm.gpu.vram13gb",
 }
 
 

@@ -30,7 +30,9 @@ class ChatRequest:
     seed: int | None = None
     max_tokens: int | None = None
     num_ctx: int | None = None  # Ollama only
-    think: bool | None = None  # Ollama only; False for Qwen3
+    think: bool | None = (
+        None  # None: off (Ollama sends think false; others leave it to the template)
+    )
     keep_alive: str | int | None = None  # Ollama only
 
 

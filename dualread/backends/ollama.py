@@ -115,6 +115,7 @@ def chat_arguments(request: ChatRequest) -> dict[str, Any]:
         arguments["format"] = request.json_schema
     if request.keep_alive is not None:
         arguments["keep_alive"] = request.keep_alive
-    if request.think is not None:
-        arguments["think"] = request.think
+    # Ollama turns thinking on for a thinking-capable model (Qwen3, MiniCPM-V 4.5) when the
+    # request leaves `think` out: minutes of reasoning before every answer. Off unless asked.
+    arguments["think"] = bool(request.think)
     return arguments

@@ -134,7 +134,8 @@ def completion_arguments(request: ChatRequest) -> dict[str, Any]:
         "temperature": request.temperature,
     }
     if request.max_tokens is not None:
-        arguments["max_tokens"] = request.max_tokens
+        # vLLM 0.32 deprecates max_tokens; llama-server reads both.
+        arguments["max_completion_tokens"] = request.max_tokens
     if request.seed is not None:
         arguments["seed"] = request.seed
     if request.json_schema is not None:

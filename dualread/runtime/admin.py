@@ -2,7 +2,9 @@
 and freeing or taking GPU memory without a restart.
 
 - Ollama: ``POST /api/generate {model, keep_alive: 0}`` unloads a model; a request without a
-  prompt loads one. Through the ``ollama`` client.
+  prompt loads one, with the ``num_ctx`` the role's requests will send (another would reload
+  it). Through the ``ollama`` client. An unload answers at once and the runner leaves later:
+  :meth:`OllamaAdmin.release` waits until ``/api/ps`` no longer lists the model.
 - vLLM (started with ``--enable-sleep-mode`` and ``VLLM_SERVER_DEV_MODE=1``):
   ``POST /sleep?level=1`` moves the weights to CPU RAM, ``POST /wake_up`` brings them back
   in well under a second.
@@ -10,6 +12,8 @@ and freeing or taking GPU memory without a restart.
 
 from __future__ import annotations
 
+import logging
+import time
 from abc import ABC, abstractmethod
 
 import httpx
@@ -19,16 +23,29 @@ import openai
 from dualread.runtime.errors import ServersUnavailable
 from dualread.runtime.servers import ServerSpec
 
+log = logging.getLogger("dualread.runtime")
+
 ADMIN_TIMEOUT_S = 10.0
 LOAD_TIMEOUT_S = 600.0  # a cold model load from disk takes 30-100 s; leave room for slow disks
+# Ollama frees a model after the requests in flight finish and the runner exits: seconds, but
+# bounded here so a stuck runner cannot hang a batch (the switch then goes ahead, logged).
+UNLOAD_TIMEOUT_S = 60.0
+POLL_S = 0.1
 
 
 class ServerAdmin(ABC):
     """Model-level control of one server, whatever launched it."""
 
-    def __init__(self, spec: ServerSpec, *, load_timeout_s: float = LOAD_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        spec: ServerSpec,
+        *,
+        load_timeout_s: float = LOAD_TIMEOUT_S,
+        unload_timeout_s: float = UNLOAD_TIMEOUT_S,
+    ) -> None:
         self.spec = spec
         self.load_timeout_s = load_timeout_s
+        self.unload_timeout_s = unload_timeout_s
         self._http = httpx.Client(base_url=spec.base_url, timeout=ADMIN_TIMEOUT_S)
 
     def healthy(self) -> bool:
@@ -112,11 +129,30 @@ class OllamaAdmin(ServerAdmin):
                 self._loader.generate(model=model, keep_alive=0)
             except (ConnectionError, httpx.HTTPError, ollama.ResponseError) as error:
                 raise self._unavailable(f"unloading {model}", error) from None
+        deadline = time.monotonic() + self.unload_timeout_s
+        while freed and set(freed) & self.resident_models():
+            if time.monotonic() > deadline:
+                log.warning(
+                    "%s: %s still loaded %.0f s after unloading",
+                    self.spec.name,
+                    ", ".join(sorted(set(freed) & self.resident_models())),
+                    self.unload_timeout_s,
+                )
+                break
+            time.sleep(POLL_S)
         return freed
+
+    def load_options(self, model: str) -> dict[str, int]:
+        """The options a load must send so that the role's requests find the model as loaded."""
+        key = ollama_model_name(model)
+        for spec in self.spec.models:
+            if ollama_model_name(spec.name) == key and spec.num_ctx is not None:
+                return {"num_ctx": spec.num_ctx}
+        return {}
 
     def acquire(self, model: str) -> None:
         try:
-            self._loader.generate(model=model)
+            self._loader.generate(model=model, options=self.load_options(model))
         except ollama.ResponseError as error:
             if error.status_code == 404:
                 raise ServersUnavailable(
@@ -154,7 +190,7 @@ class VllmAdmin(ServerAdmin):
         finally:
             client.close()
 
-    def _is_sleeping(self) -> bool | None:
+    def is_sleeping(self) -> bool | None:
         """True/False, or None when the server has no sleep endpoints (not in dev mode)."""
         try:
             answer = self._http.get("/is_sleeping")
@@ -167,11 +203,11 @@ class VllmAdmin(ServerAdmin):
 
     def supports_release(self) -> bool:
         if self._sleep_supported is None:
-            self._sleep_supported = self._is_sleeping() is not None
+            self._sleep_supported = self.is_sleeping() is not None
         return self._sleep_supported
 
     def resident_models(self) -> set[str]:
-        return set() if self._is_sleeping() else set(self.spec.model_names)
+        return set() if self.is_sleeping() else set(self.spec.model_names)
 
     def _post(self, path: str, doing: str) -> None:
         try:
@@ -183,7 +219,7 @@ class VllmAdmin(ServerAdmin):
     def release(self, keep: str | None = None) -> list[str]:
         if keep in self.spec.model_names or not self.supports_release():
             return []
-        if self._is_sleeping():
+        if self.is_sleeping():
             return []
         self._post("/sleep?level=1", "putting it to sleep")
         return list(self.spec.model_names)
@@ -194,7 +230,7 @@ class VllmAdmin(ServerAdmin):
                 f"{self.spec.name} at {self.spec.base_url} serves {self.spec.models[0].name}, "
                 f"not {model!r}"
             )
-        if self.supports_release() and self._is_sleeping():
+        if self.supports_release() and self.is_sleeping():
             self._post("/wake_up", "waking it up")
 
 

@@ -217,3 +217,26 @@ def driver_versions(
         "cuda": None,
         "source": "nvidia-smi" if lines else "none",
     }
+
+
+def free_memory_gib(indexes: Sequence[int]) -> float | None:
+    """The least free memory among the GPUs ``indexes`` (GiB), read through NVML; None where
+    NVML cannot tell (no driver, no ``gpu`` extra, no GPUs named)."""
+    if not indexes:
+        return None
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:  # no NVML here: nothing to wait for
+        return None
+    try:
+        frees = [
+            int(pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(i)).free)
+            for i in indexes
+        ]
+    except Exception:
+        return None
+    finally:
+        pynvml.nvmlShutdown()
+    return min(frees) / MIB / 1024

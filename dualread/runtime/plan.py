@@ -37,7 +37,6 @@ Preference = Literal["best", "restart"]
 
 PHASES: tuple[Role, ...] = ("visual", "ocr", "json", "visual")
 HEADROOM = 0.9  # of a GPU's memory that plans may fill
-VLLM_KV_CACHE_GIB = 4.0  # KV cache for a page-at-a-time OCR model with a few requests in flight
 # GPU seconds one page costs each role: configured estimates, not measurements (the seeds give
 # 3-8 s per page for an OCR model on vLLM, which batches; the visual model writes a page of JSON
 # rows; the json role reads text only). Only their ratio matters: it splits GPUs between servers.
@@ -111,8 +110,9 @@ def best_switch(server: ServerSpec, prefer: Preference, can_stop: bool) -> Switc
 
 
 def server_need_gib(server: ServerSpec) -> float:
-    """GPU memory one running copy of ``server`` needs: its models, overhead and KV cache."""
-    return server.vram_gib + (VLLM_KV_CACHE_GIB if server.kind == "vllm" else 0.0)
+    """GPU memory one running copy of ``server`` needs: its models with their KV caches
+    (:func:`~dualread.runtime.servers.kv_cache_gib`) and its overhead."""
+    return server.vram_gib
 
 
 def _round_down(share: float) -> float:

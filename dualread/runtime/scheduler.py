@@ -26,6 +26,7 @@ from dualread.backends.factory import make_backend
 from dualread.config import ROLES, Role, RoleSettings, Settings
 from dualread.runtime.admin import ServerAdmin, admin_for
 from dualread.runtime.errors import LauncherError, ServersUnavailable
+from dualread.runtime.gpu import free_memory_gib
 from dualread.runtime.launcher import Launcher
 from dualread.runtime.plan import Plan, SwitchStrategy
 from dualread.runtime.replicas import ReplicaBackend, replica_specs, replica_url
@@ -36,6 +37,12 @@ T = TypeVar("T")
 
 HEALTH_TIMEOUT_S = 900.0  # a first start may pull an image's model into its volume
 MAX_RESTARTS = 1
+# After an unload or a sleep the driver returns the memory a little later; a model loaded into
+# memory that is not free yet fails (vLLM) or spills to the CPU (Ollama). Bounded: a GPU that
+# others use may never show it all free, and the switch then goes ahead, logged.
+GPU_FREE_TIMEOUT_S = 60.0
+
+GpuFreeGib = Callable[[tuple[int, ...]], float | None]
 
 
 @dataclass(frozen=True)
@@ -66,12 +73,16 @@ class ServerManager:
         admins: Mapping[str, ServerAdmin] | None = None,
         health_timeout_s: float = HEALTH_TIMEOUT_S,
         poll_s: float = 0.25,
+        gpu_free_gib: GpuFreeGib = free_memory_gib,
+        gpu_free_timeout_s: float = GPU_FREE_TIMEOUT_S,
     ) -> None:
         self.plan = plan
         self.servers = servers
         self.launcher = launcher
         self.health_timeout_s = health_timeout_s
         self.poll_s = poll_s
+        self.gpu_free_gib = gpu_free_gib
+        self.gpu_free_timeout_s = gpu_free_timeout_s
         # Every copy of every server: the configured server first, then its replicas.
         self.copies: dict[str, tuple[ServerSpec, ...]] = {
             s.name: replica_specs(s, len(plan.replicas[s.name])) for s in servers.servers
@@ -163,6 +174,7 @@ class ServerManager:
             with self._lock:
                 if self._active != role and role not in self._ready:
                     self.activate(role)
+                self._wake_if_put_to_sleep(role)
                 self._inflight[role] += 1
                 generation = self._generation[server]
             try:
@@ -176,6 +188,14 @@ class ServerManager:
                     self._inflight[role] -= 1
                     self._drained.notify_all()
         raise AssertionError("unreachable")
+
+    def _wake_if_put_to_sleep(self, role: Role) -> None:
+        """A server dualread does not run may have been put to sleep by someone else since it
+        was activated (another dualread's phase switch, `dualread servers up`): vLLM would queue
+        the request until a wake-up that may never come, so ask first and wake it."""
+        spec = self.servers.server_for(role)
+        if spec.kind == "vllm" and not self.launcher.can_stop:
+            self._admin(spec).acquire(self.servers.model_for(role))
 
     def _recovered(self, role: Role, generation: int, error: BaseException) -> bool:
         """Whether a failed call deserves a retry: its server was restarted since the call
@@ -424,6 +444,23 @@ class ServerManager:
             return [f"{spec.name}: stop"]
         return []
 
+    def _wait_for_gpu_memory(self, target: ServerSpec, model: str) -> None:
+        """Until the target's GPUs have room for ``model`` (where NVML can tell), bounded."""
+        gpus = self.plan.placements[target.name].gpus
+        need = next((m.vram_gib for m in target.models if m.name == model), 0.0)
+        deadline = time.monotonic() + self.gpu_free_timeout_s
+        while (free := self.gpu_free_gib(gpus)) is not None and free < need:
+            if time.monotonic() > deadline:
+                log.warning(
+                    "GPU %s: %.1f GiB free after the switch, %s needs %.1f GiB; going ahead",
+                    ",".join(map(str, gpus)),
+                    free,
+                    model,
+                    need,
+                )
+                return
+            time.sleep(self.poll_s)
+
     def _switch_to(self, role: Role) -> None:
         started_at = time.monotonic()
         target = self.servers.server_for(role)
@@ -434,6 +471,8 @@ class ServerManager:
                 freed += self._release(spec, keep=None)
         freed += self._release(target, keep=model)
         started: list[str] = []
+        if freed:
+            self._wait_for_gpu_memory(target, model)
         if not self.launcher.is_running(target):
             self._start([target])
             started.append(target.name)

@@ -11,9 +11,13 @@ from dualread.statement import HEADER_FIELDS, Statement
 LAST_PAGE_WINS = {"closing_balance"}
 
 
-def merge_pages(readings: Sequence[tuple[int, Statement]]) -> Statement:
+def merge_pages(
+    readings: Sequence[tuple[int, Statement]], *, rows_know_their_page: bool = False
+) -> Statement:
     """Header fields from whichever page shows them (the first, or the last for
-    :data:`LAST_PAGE_WINS`); transactions concatenated in page order, each with its ``page`` set."""
+    :data:`LAST_PAGE_WINS`); transactions concatenated in page order, each with its ``page`` set
+    to its reading's, unless ``rows_know_their_page`` (a reading of several pages set each row's).
+    """
     ordered = sorted(readings, key=lambda reading: reading[0])
     header: dict[str, object] = {}
     for name in HEADER_FIELDS:
@@ -21,7 +25,7 @@ def merge_pages(readings: Sequence[tuple[int, Statement]]) -> Statement:
         if shown:
             header[name] = shown[-1] if name in LAST_PAGE_WINS else shown[0]
     transactions = [
-        row.model_copy(update={"page": page})
+        row if rows_know_their_page else row.model_copy(update={"page": page})
         for page, statement in ordered
         for row in statement.transactions
     ]

@@ -18,6 +18,7 @@ from dualread.config import Settings
 from dualread.documents import Document
 from dualread.stages.answers import raw_outputs
 from dualread.stages.candidate import PassParams, RawOutput
+from dualread.stages.contexts import NUM_CTX
 from dualread.stages.pageimage import PNG_MIME, page_png
 from dualread.stages.parallel import map_concurrently
 from dualread.stages.prompts import load_prompt, prompt_key
@@ -77,6 +78,7 @@ def transcribe(
                 image_mime=PNG_MIME,
                 temperature=0.0,
                 max_tokens=settings.ocr_max_tokens,
+                num_ctx=NUM_CTX["ocr"],  # read by Ollama only, should the role run there
             )
         )
         truncated = reply.finish_reason == "length"

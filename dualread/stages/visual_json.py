@@ -17,6 +17,7 @@ from dualread.config import Settings
 from dualread.documents import Document
 from dualread.stages.answers import answer_statement, check_statement_answer, raw_outputs
 from dualread.stages.candidate import Candidate, PassParams
+from dualread.stages.contexts import NUM_CTX
 from dualread.stages.merge import merge_pages
 from dualread.stages.pageimage import PNG_MIME, page_png
 from dualread.stages.parallel import map_concurrently
@@ -28,9 +29,10 @@ PROMPT = load_prompt("visual_json", 1)
 RULES = load_prompt("statement_rules", 1)
 REPAIR = load_prompt("repair", 1)
 PROMPT_KEY = prompt_key(PROMPT, RULES, REPAIR)
-# Ollama's default context (2-4k tokens) is too small for a page image (MiniCPM-V slices a page
-# into up to ~6k image tokens) plus a page of rows as JSON; it would silently drop the start.
-NUM_CTX = 16384
+# A page's rows as JSON take a few thousand tokens; a model that loops (repeating a row until the
+# context is full) is cut here rather than after minutes. It leaves the page image (up to ~6k
+# tokens) and the prompt their room in the role's context.
+MAX_ANSWER_TOKENS = 8192
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,8 @@ def read_visual(
             json_schema=model_output_schema(),
             temperature=params.temperature,
             seed=params.seed,
-            num_ctx=NUM_CTX,
+            num_ctx=NUM_CTX["visual"],
+            max_tokens=MAX_ANSWER_TOKENS,
         )
         answer = ask_json(backend, request, check_statement_answer, repair=REPAIR.text)
         return _PageReading(page, answer_statement(answer), answer, encode_s)

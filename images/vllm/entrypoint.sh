@@ -4,8 +4,10 @@
 # any other `vllm serve` flag can be added without rebuilding.
 #
 # exec: vLLM becomes PID 1 and gets `docker stop`'s SIGTERM itself, and shuts down gracefully.
-# --limit-mm-per-prompt: one page image per request, as dualread sends them; vLLM then reserves
-# memory for one image, not several.
+# The flags are those of dualread/runtime/servers.py (vllm_flags), in the same order; a test runs
+# this script with a stand-in `vllm` and compares the two.
+# --limit-mm-per-prompt: one page image per request, as dualread sends them, and no video; vLLM
+# then reserves memory for one image, not several.
 set -euo pipefail
 
 exec vllm serve "$MODEL_NAME" \
@@ -13,7 +15,7 @@ exec vllm serve "$MODEL_NAME" \
     --port "$SERVER_PORT" \
     --max-model-len "$MAX_MODEL_LEN" \
     --gpu-memory-utilization "$GPU_MEMORY_UTILIZATION" \
-    --limit-mm-per-prompt '{"image": 1}' \
+    --limit-mm-per-prompt '{"image": 1, "video": 0}' \
     --mm-processor-kwargs "{\"max_pixels\": $MAX_IMAGE_PIXELS}" \
     --enable-sleep-mode \
     "$@"

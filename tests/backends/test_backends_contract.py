@@ -92,6 +92,19 @@ def test_ollama_request_shape(standin_server: StartStandin, page_image: bytes) -
     ]
 
 
+def test_ollama_requests_never_think_unless_asked(
+    standin_server: StartStandin, page_image: bytes
+) -> None:
+    """Ollama turns thinking on for a thinking-capable model when `think` is left out, and the
+    reasoning then spends the answer's token budget."""
+    server = standin_server("ollama")
+    reply = make(server, "ollama").chat(visual_request("ollama", page_image))
+    (sent,) = server.requests()
+    assert sent["body"]["think"] is False
+    assert "thinking" not in reply.extra and reply.finish_reason == "stop"
+    assert "context" not in server.stats()
+
+
 def test_openai_request_shape(standin_server: StartStandin, page_image: bytes) -> None:
     server = standin_server("openai")
     make(server, "openai").chat(visual_request("openai", page_image, think=False))
@@ -105,7 +118,8 @@ def test_openai_request_shape(standin_server: StartStandin, page_image: bytes) -
             "schema": model_output_schema(),
         },
     }
-    assert (body["temperature"], body["seed"], body["max_tokens"]) == (0.3, 7, 2000)
+    assert (body["temperature"], body["seed"], body["max_completion_tokens"]) == (0.3, 7, 2000)
+    assert "max_tokens" not in body  # deprecated in vLLM 0.32
     assert body["chat_template_kwargs"] == {"enable_thinking": False}
     image_part, text_part = body["messages"][0]["content"]  # image first, as Nanonets was trained
     assert image_part == {
@@ -230,14 +244,18 @@ def test_one_backend_serves_many_threads(
     assert server.stats()["max_in_flight"] >= 2
 
 
-def test_a_sleeping_vllm_fails_until_woken(standin_server: StartStandin, page_image: bytes) -> None:
-    server = standin_server("openai", enable_sleep_mode=True, allow_rejections=True)
-    backend = make(server, "openai", retries=1)
+def test_a_request_to_a_sleeping_vllm_waits_for_the_wake_up(
+    standin_server: StartStandin, page_image: bytes
+) -> None:
+    """vLLM queues it: the client sees nothing but its own timeout, which is why the scheduler
+    never sends to a server it knows is asleep."""
+    server = standin_server("openai", enable_sleep_mode=True)
+    backend = make(server, "openai", retries=1, timeout_s=1.0)
     import urllib.request
 
     urllib.request.urlopen(urllib.request.Request(server.url + "/sleep?level=1", method="POST"))
-    with pytest.raises(BackendError, match="HTTP 503"):
+    with pytest.raises(BackendError, match="no answer within 1 s"):
         backend.chat(visual_request("openai", page_image))
     urllib.request.urlopen(urllib.request.Request(server.url + "/wake_up", method="POST"))
     assert backend.chat(visual_request("openai", page_image)).finish_reason == "stop"
-    assert server.stats()["sleep"] == {"sleeps": 1, "wakes": 1, "requests_while_sleeping": 2}
+    assert server.stats()["sleep"] == {"sleeps": 1, "wakes": 1, "requests_while_sleeping": 1}

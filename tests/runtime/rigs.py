@@ -17,7 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -31,6 +31,7 @@ from dualread.runtime.plan import Preference, make_plan
 from dualread.runtime.process import ProcessLauncher
 from dualread.runtime.scheduler import ServerManager
 from dualread.runtime.servers import ServerSet, ServerSpec, server_set
+from dualread.stages.contexts import NUM_CTX
 from tests.conftest import REPO_ROOT
 from tests.docker_support import docker_client
 
@@ -126,14 +127,26 @@ def model_request(rig: Rig, role: Role) -> str:
     if role not in rig.backends:
         rig.backends[role] = make_backend(rig.settings.role(role), rig.settings)
     reply = rig.backends[role].chat(
-        ChatRequest(model=rig.servers.model_for(role), prompt="ping", max_tokens=8)
+        ChatRequest(
+            model=rig.servers.model_for(role),
+            prompt="ping",
+            max_tokens=8,
+            num_ctx=NUM_CTX[role],  # as the stages send it: one context per role
+        )
     )
     return reply.text
 
 
+def standin_stats(spec: ServerSpec) -> dict[str, Any]:
+    stats: dict[str, Any] = _probe.get(f"{spec.base_url}/_standin/stats").json()
+    return stats
+
+
 @dataclass
 class ProcessRig:
-    """Stand-in servers run by :class:`ProcessLauncher` with the stand-ins as their command."""
+    """Stand-in servers run by :class:`ProcessLauncher` with the stand-ins as their command,
+    given the product's own flags and environment (the stand-ins take vLLM's flags, and read
+    OLLAMA_HOST and OLLAMA_CONTEXT_LENGTH as `ollama serve` does)."""
 
     settings: Settings
     servers: ServerSet
@@ -145,15 +158,13 @@ class ProcessRig:
         settings = loopback_settings()
         base = server_set(settings)
         ollama, vllm = base.server("ollama"), base.server("vllm")
-        where = ("--host", "{host}", "--port", "{port}", "--models", "{models}")
+        assert ollama.process_argv == ("ollama", "serve")
+        assert vllm.process_argv[:3] == ("vllm", "serve", "{model}")
+        models = ("--models", "{models}")
         servers = ServerSet(
             (
-                replace(ollama, process_argv=(*STANDIN, "ollama", *where), process_env={}),
-                replace(
-                    vllm,
-                    process_argv=(*STANDIN, "openai", *where, "--enable-sleep-mode"),
-                    process_env={},
-                ),
+                replace(ollama, process_argv=(*STANDIN, "ollama", *models)),
+                replace(vllm, process_argv=(*STANDIN, "openai", *models, *vllm.process_argv[3:])),
             ),
             base.roles,
         )

@@ -3,15 +3,24 @@ sleep and wake, each through the real HTTP endpoints (ollama client, openai clie
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
+from dualread.backends.base import ChatRequest
+from dualread.backends.factory import make_backend
 from dualread.config import Settings
 from dualread.runtime.admin import OllamaAdmin, VllmAdmin, ollama_model_name
 from dualread.runtime.errors import ServersUnavailable
+from dualread.runtime.external import ExternalLauncher
+from dualread.runtime.gpu import Gpu
+from dualread.runtime.plan import make_plan
+from dualread.runtime.scheduler import ServerManager
 from dualread.runtime.servers import ServerSpec, server_set
+from dualread.stages.contexts import NUM_CTX
 from dualread.testing.standins.launch import RunningStandin, start_standin
 
 pytestmark = pytest.mark.contract
@@ -91,3 +100,85 @@ def test_a_server_that_is_gone_is_unhealthy_and_named() -> None:
             admin.available_models()
     finally:
         admin.close()
+
+
+def test_ollama_release_waits_until_the_runner_is_gone() -> None:
+    """Ollama answers an unload at once and frees the model later (the stand-in after 1 s):
+    waking vLLM before /api/ps stops listing it would put two models on the GPU."""
+    models = ["openbmb/minicpm-v4.5:8b", "qwen3:8b"]
+    with start_standin("ollama", models=models, extra_args=["--unload-delay", "1.0"]) as standin:
+        admin = OllamaAdmin(spec_for(standin, "ollama"))
+        try:
+            admin.acquire("qwen3:8b")
+            started = time.monotonic()
+            assert admin.release() == ["qwen3:8b"]
+            assert admin.resident_models() == set()
+            assert time.monotonic() - started >= 0.9
+        finally:
+            admin.close()
+
+
+def test_the_warm_up_loads_with_the_context_the_requests_send() -> None:
+    """Every change of num_ctx reloads an Ollama model: the warm-up and the role's requests
+    send the same one, so a phase costs one load."""
+    with start_standin("ollama", models=["openbmb/minicpm-v4.5:8b", "qwen3:8b"]) as standin:
+        spec = spec_for(standin, "ollama")
+        admin = OllamaAdmin(spec)
+        settings = Settings(ollama_url=spec.base_url)
+        backend = make_backend(settings.role("json"), settings)
+        try:
+            admin.acquire("qwen3:8b")
+            for _ in range(3):
+                request = ChatRequest(model="qwen3:8b", prompt="ping", num_ctx=NUM_CTX["json"])
+                backend.chat(request)
+            assert standin.stats()["loads"] == {"qwen3:8b": 1}
+        finally:
+            admin.close()
+
+
+def test_an_external_vllm_put_to_sleep_is_woken_before_a_request() -> None:
+    """A sleeping vLLM queues a request until /wake_up: the manager asks /is_sleeping before
+    sending to a server it does not run, and wakes it."""
+    models = ["nanonets/Nanonets-OCR-s"]
+    with start_standin("openai", models=models, enable_sleep_mode=True) as standin:
+        settings = Settings(vllm_url=standin.api_url, retries=0, timeout_s=5.0)
+        servers = server_set(settings)
+        manager = ServerManager(make_plan([], servers), servers, ExternalLauncher())
+        backend = make_backend(settings.role("ocr"), settings)
+        request = ChatRequest(model=models[0], prompt="ping", max_tokens=8)
+        try:
+            manager.activate("ocr")
+            httpx.post(f"{standin.url}/sleep?level=1").raise_for_status()  # someone else did
+            assert manager.call("ocr", lambda: backend.chat(request)).text
+        finally:
+            manager.close(stop=False)
+        assert "requests_while_sleeping" not in standin.stats()["sleep"]
+
+
+def test_a_switch_waits_until_the_gpu_has_room() -> None:
+    """Where NVML reads the GPU, the next model loads only once the freed memory shows."""
+    # visual: vLLM sleeps, MiniCPM-V (13.8 GiB) waits out two readings; ocr: MiniCPM-V unloads,
+    # Nanonets (11.2 GiB) waits out one.
+    readings = iter([2.0, 2.0, 80.0, 5.0, 80.0])
+    asked: list[tuple[int, ...]] = []
+
+    def free_gib(gpus: tuple[int, ...]) -> float | None:
+        asked.append(gpus)
+        return next(readings)
+
+    with (
+        start_standin("ollama", models=["openbmb/minicpm-v4.5:8b", "qwen3:8b"]) as ollama,
+        start_standin("openai", enable_sleep_mode=True) as vllm,
+    ):
+        settings = Settings(ollama_url=ollama.url, vllm_url=vllm.api_url)
+        servers = server_set(settings)
+        plan = make_plan([Gpu(0, "simulated 24 GB GPU", 24564, 0)], servers)
+        manager = ServerManager(
+            plan, servers, ExternalLauncher(), gpu_free_gib=free_gib, poll_s=0.01
+        )
+        try:
+            manager.activate("visual")
+            manager.activate("ocr")
+        finally:
+            manager.close(stop=False)
+    assert asked == [(0,)] * 5 and next(readings, None) is None

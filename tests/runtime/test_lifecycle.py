@@ -24,6 +24,7 @@ from tests.runtime.rigs import (
     manager_for,
     model_request,
     resident_models,
+    standin_stats,
 )
 
 pytestmark = pytest.mark.slow
@@ -108,6 +109,7 @@ def test_sleep_and_unload_phases_hold_one_model_at_a_time(rig: Rig) -> None:
         with Watch(lambda: resident_models(rig.servers)) as watch:
             run_phases(manager, 3, 2, request)
         assert rig.running() == {"ollama", "vllm"}  # switched without a restart
+        loads = standin_stats(rig.servers.server("ollama"))["loads"]
     finally:
         manager.close()
     assert all(resident == {model} for model, resident in during_requests), during_requests
@@ -119,6 +121,9 @@ def test_sleep_and_unload_phases_hold_one_model_at_a_time(rig: Rig) -> None:
         ("ollama: unload qwen3:8b",),
     ]
     assert manager.cold_starts == 2
+    # Each phase loads its model once: the warm-up sends the requests' num_ctx (another would
+    # make Ollama reload); the last, visual again, reloads what the json phase unloaded.
+    assert loads == {"openbmb/minicpm-v4.5:8b": 2, "qwen3:8b": 1}
 
 
 def test_the_number_of_switches_does_not_grow_with_the_batch(rig: Rig) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from dualread.config import DEFAULT_IMAGES, ConfigError, Settings
-from dualread.runtime.servers import server_set
+from dualread.runtime.servers import KNOWN_MODELS, kv_cache_gib, server_set
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.unit
@@ -22,17 +24,39 @@ def test_default_roles_need_one_ollama_and_one_vllm_server() -> None:
     assert (ollama.base_url, ollama.health_path) == ("http://127.0.0.1:11434", "/api/tags")
     assert (vllm.base_url, vllm.health_path) == ("http://127.0.0.1:8000", "/health")
     assert (ollama.image, vllm.image) == (DEFAULT_IMAGES["ollama"], DEFAULT_IMAGES["vllm"])
-    assert ollama.image == "dualread:minicpmv45.qwen3.ollama.gpu.vram9gb"
-    assert vllm.image == "dualread:nanonetsocrs.vllm.gpu.vram12gb"
+    assert ollama.image == "dualread:minicpmv45.qwen3.ollama.gpu.vram13gb"
+    assert vllm.image == "dualread:nanonetsocrs.vllm.gpu.vram13gb"
     # The vLLM image runs as a user whose ~/.cache holds huggingface/ (see images/).
     assert (ollama.cache_path, vllm.cache_path) == ("/root/.ollama", "/home/vllm/.cache")
 
 
-def test_vram_needs_are_the_documented_figures_plus_overhead() -> None:
+def test_vram_needs_are_weights_plus_kv_cache_plus_overhead() -> None:
     ollama, vllm = server_set(Settings(ollama_url="http://127.0.0.1:11434")).servers
-    assert [m.vram_gib for m in ollama.models] == [9.0, 10.0]
-    assert ollama.vram_gib == 20.0 and vllm.vram_gib == 11.0
+    assert [m.weights_gib for m in ollama.models] == [9.0, 6.0]
+    # Ollama reserves num_ctx x OLLAMA_NUM_PARALLEL tokens per model: Qwen3-8B's 36 layers x 8
+    # KV heads x 128, K and V, at q8_0 (34 bytes per 32 elements), 16384 tokens x 2 slots.
+    qwen3_kv = 2 * 36 * 8 * 128 * 34 / 32 * 16384 * 2 / 1024**3
+    assert [m.kv_gib for m in ollama.models] == [qwen3_kv, qwen3_kv] and 2.3 < qwen3_kv < 2.4
+    assert [m.num_ctx for m in ollama.models] == [16384, 16384]
+    assert ollama.vram_gib == 1.0 + 9.0 + 6.0 + 2 * qwen3_kv
+    # vLLM: bf16, Qwen2.5-VL-3B's 36 x 2 x 128, --max-model-len for 4 requests.
+    assert vllm.vram_gib == 1.0 + 9.0 + 2 * 36 * 2 * 128 * 2 * 16384 * 4 / 1024**3
     assert all(m.source for m in ollama.models + vllm.models)
+
+
+def test_the_kv_cache_grows_with_context_slots_and_type() -> None:
+    f16 = kv_cache_gib(2 * 36 * 8 * 128, 40960, 4, "f16")
+    assert round(f16, 1) == 22.5  # the json role's old 40k context x 4 slots
+    assert kv_cache_gib(2 * 36 * 8 * 128, 40960, 4, "q8_0") == f16 * 17 / 32
+    assert kv_cache_gib(2 * 36 * 8 * 128, 20480, 4, "f16") == f16 / 2
+
+
+def test_image_names_state_the_computed_vram() -> None:
+    """The tags' vramNgb: the GPU memory one phase needs, rounded up: the largest model with
+    its KV cache plus the server's overhead (the README's VRAM table shows the same sums)."""
+    for spec in server_set(Settings()).servers:
+        largest = max(m.vram_gib for m in spec.models) + spec.overhead_gib
+        assert spec.image.endswith(f".vram{math.ceil(largest)}gb"), (spec.image, largest)
 
 
 def test_vllm_command_enables_sleep_mode_and_takes_the_memory_share() -> None:
@@ -59,7 +83,7 @@ def test_one_vllm_server_cannot_serve_two_models() -> None:
 def test_unknown_model_gets_an_assumed_vram_figure() -> None:
     servers = server_set(Settings(model_json="llama3.1:8b"))
     json_model = servers.server("ollama").models[1]
-    assert (json_model.name, json_model.vram_gib) == ("llama3.1:8b", 10.0)
+    assert (json_model.name, json_model.vram_gib) == ("llama3.1:8b", 10.0)  # KV included
     assert "assumed" in json_model.source
 
 
@@ -74,3 +98,8 @@ def test_default_images_are_the_tags_that_images_builds() -> None:
         repository, tag = image.split(":")
         assert repository == "dualread"
         assert (REPO_ROOT / "images" / f"Dockerfile_{tag}").is_file(), image
+
+
+def test_minicpm_v_without_a_namespace_is_ollamas_minicpm_v_2_6() -> None:
+    assert "2.6" in KNOWN_MODELS["minicpm-v"].source
+    assert "4.5" in KNOWN_MODELS["openbmb/minicpm-v4.5:8b"].source

@@ -7,23 +7,29 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dualread.backends.base import BackendError
+from dualread.backends.factory import make_backend
+from dualread.config import Settings
 from dualread.documents import open_document
 from dualread.stages import markdown_json, ocr_markdown
-from dualread.stages.candidate import PassParams
-from dualread.stages.markdown_json import context_window, markdown_to_candidate
-from dualread.stages.ocr_markdown import transcribe
+from dualread.stages.candidate import PassParams, RawOutput
+from dualread.stages.contexts import NUM_CTX
+from dualread.stages.markdown_json import markdown_to_candidate
+from dualread.stages.ocr_markdown import OcrPages, PageMarkdown, transcribe
 from dualread.stages.ocr_route import read_ocr
 from dualread.stages.pageimage import page_png
 from dualread.statement import model_output_schema
-from dualread.testing.fixtures import OracleFile, StandinRoutes
-from dualread.testing.oracle import load_truth
+from dualread.testing.fixtures import OracleFile, StandinRoutes, StartStandin
+from dualread.testing.oracle import load_truth, page_truth
 from dualread.testing.standins.answers import LOOP_LINE
+from dualread.testing.standins.markdown import page_markdown
 
 pytestmark = pytest.mark.contract
+SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "sample" / "statement.pdf"
 
 PARAMS = PassParams(temperature=0.0, seed=0, dpi=200)
 OFFICIAL_PROMPT = (
@@ -50,14 +56,18 @@ def test_reads_the_statement_equal_to_the_truth(
         pages = tuple(document.page_numbers)
     assert candidate.statement.to_json_dict() == load_truth(fixture)
     assert candidate.route == "ocr" and candidate.pages == pages
-    assert [raw.stage for raw in candidate.raw] == ["ocr_markdown"] * len(pages) + ["markdown_json"]
+    windows = candidate.notes["windows"]
+    assert [page for window in windows for page in window] == list(pages)
+    assert [raw.stage for raw in candidate.raw] == ["ocr_markdown"] * len(pages) + [
+        "markdown_json"
+    ] * len(windows)
     assert {"ocr_markdown", "markdown_json", "encode"} <= set(candidate.timings)
     assert candidate.notes["prompt"] == {
         "ocr": ocr_markdown.PROMPT_KEY,
         "json": markdown_json.PROMPT_KEY,
     }
     assert routes.openai.stats()["roles"] == {"ocr": len(pages)}
-    assert routes.ollama.stats()["roles"] == {"json": 1}
+    assert routes.ollama.stats()["roles"] == {"json": len(windows)}
 
 
 def test_ocr_asks_as_the_model_card_says(
@@ -75,7 +85,8 @@ def test_ocr_asks_as_the_model_card_says(
     for request in sent:
         body = request["body"]
         assert body["model"] == "nanonets/Nanonets-OCR-s"
-        assert body["temperature"] == 0.0 and body["max_tokens"] == 5000
+        assert body["temperature"] == 0.0 and body["max_completion_tokens"] == 5000
+        assert "max_tokens" not in body
         assert not {"repetition_penalty", "frequency_penalty", "response_format"} & set(body)
         image_part, text_part = body["messages"][0]["content"]
         assert image_part["image_url"]["url"] in {
@@ -117,7 +128,8 @@ def test_the_json_request_carries_every_page(
     assert body["model"] == "qwen3:8b"
     assert body["think"] is False
     assert body["format"] == model_output_schema()
-    assert body["options"]["num_ctx"] == context_window(prompt)
+    assert body["options"]["num_ctx"] == NUM_CTX["json"]
+    assert "pages 1 to 2 of a bank statement that has 2 pages" in prompt
     assert prompt.index("=== PAGE 1 ===") < prompt.index("=== END OF PAGE 1 ===")
     assert prompt.index("=== END OF PAGE 1 ===") < prompt.index("=== PAGE 2 ===")
     assert "images" not in body["messages"][0]
@@ -163,3 +175,46 @@ def test_every_role_runs_on_either_server(
     assert candidate.statement.to_json_dict() == load_truth(fixture)
     assert routes.ollama.stats()["roles"] == {"ocr": 2}
     assert routes.openai.stats()["roles"] == {"json": 1}
+
+
+def long_markdown(pages: int) -> tuple[OcrPages, dict[str, Any]]:
+    """``pages`` dense pages of markdown as Nanonets writes them (the sample's header on page 1,
+    its rows repeated on every page), and the statement they hold."""
+    truth = load_truth(SAMPLE)
+    first = page_truth(truth, 1, 1)
+    rows = first["transactions"] * max(1, 40 // len(first["transactions"]))
+    transcribed = []
+    every_row: list[dict[str, Any]] = []
+    for page in range(1, pages + 1):
+        on_page = [{**row, "page": page} for row in rows]
+        header = first if page == 1 else dict.fromkeys(first)
+        text = page_markdown({**header, "transactions": on_page}, f"{page}/{pages}")
+        raw = RawOutput("ocr_markdown", (page,), text, "nanonets/Nanonets-OCR-s", 0.0)
+        transcribed.append(PageMarkdown(page, text, raw, False, False, 0.0))
+        every_row += on_page
+    statement = {**first, "transactions": every_row}
+    return OcrPages(tuple(transcribed), "nanonets/Nanonets-OCR-s", 0.0), statement
+
+
+@pytest.mark.slow
+def test_a_long_statement_is_read_in_windows_that_fit_the_context(
+    standin_server: StartStandin,
+) -> None:
+    """Ollama keeps the first 4 tokens and the tail of a prompt longer than num_ctx: one request
+    for 40 dense pages would lose the instructions, the header and the early pages' rows."""
+    ocr, expected = long_markdown(40)
+    ollama = standin_server("ollama", reader=True)
+    settings = Settings(ollama_url=ollama.url, retries=0, timeout_s=60.0)
+    backend = make_backend(settings.role("json"), settings)
+    candidate = markdown_to_candidate(ocr, backend, settings, PARAMS)
+    stats = ollama.stats()
+    assert "truncated_prompts" not in stats.get("context", {})
+    assert stats["loads"] == {"qwen3:8b": 1}  # one num_ctx for every window
+    assert len(candidate.notes["windows"]) > 1
+    got = candidate.statement.to_json_dict()
+    assert {k: v for k, v in got.items() if k != "transactions"} == {
+        k: v for k, v in expected.items() if k != "transactions"
+    }
+    assert [(r["page"], r["date"], r["amount"]) for r in got["transactions"]] == [
+        (r["page"], r["date"], r["amount"]) for r in expected["transactions"]
+    ]

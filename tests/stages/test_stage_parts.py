@@ -15,12 +15,14 @@ from PIL import Image
 from dualread.backends.jsonreply import InvalidAnswer
 from dualread.documents import open_document
 from dualread.stages.answers import check_statement_answer
-from dualread.stages.markdown_json import MAX_NUM_CTX, MIN_NUM_CTX, context_window, page_block
+from dualread.stages.contexts import NUM_CTX, estimate_tokens
+from dualread.stages.markdown_json import page_block, page_windows, window_budget
 from dualread.stages.merge import merge_pages
 from dualread.stages.pageimage import encode_png, page_png
 from dualread.stages.parallel import map_concurrently
 from dualread.stages.prompts import Prompt, load_prompt, prompt_key
 from dualread.statement import Statement, Transaction
+from dualread.testing.standins.runner import count_tokens
 
 pytestmark = pytest.mark.unit
 
@@ -87,12 +89,32 @@ def test_prompt_files_load_with_their_version() -> None:
     )
 
 
-def test_context_window_grows_with_the_document() -> None:
-    assert context_window("x" * 100) == MIN_NUM_CTX
-    assert MIN_NUM_CTX < context_window("x" * 30_000) < MAX_NUM_CTX
-    assert context_window("x" * 10_000_000) == MAX_NUM_CTX
-    assert context_window("x" * 30_000) % 4096 == 0
+def test_pages_are_packed_into_windows_within_the_budget() -> None:
     assert page_block(3, "text") == "=== PAGE 3 ===\ntext\n=== END OF PAGE 3 ==="
+    page = "\n".join(f"<tr><td>2024-01-{day:02d}</td><td>-{day}.50</td></tr>" for day in range(28))
+    pages = [(number, page) for number in range(1, 11)] + [(11, (page + "\n") * 12)]
+    budget = 2000
+    windows = page_windows(pages, budget)
+    numbers = [number for window in windows for number, _ in window.pieces]
+    assert numbers[: numbers.index(11)] == list(range(1, 11)) and numbers.count(11) > 1
+    assert all(estimate_tokens(w.markdown) <= budget for w in windows)
+    assert len(windows[0].page_numbers) > 1  # several short pages share a window
+    long_page = "".join(text for w in windows for number, text in w.pieces if number == 11)
+    assert long_page.count("<tr>") == 28 * 12
+    assert 0 < window_budget(NUM_CTX["json"]) < NUM_CTX["json"] // 2
+
+
+def test_the_token_estimate_is_never_below_the_stand_ins_count() -> None:
+    """The stand-in Ollama counts tokens as Qwen's tokenizer does on statements (each digit a
+    token); the client's windows rely on its estimate being no lower."""
+    texts = [
+        "Opening balance: 1.234,56 EUR",
+        "<tr><td>03.01.2024</td><td>Miete</td></tr>",
+        "1.2.3.4",
+        "Ю" * 7,
+    ]
+    for text in texts:
+        assert estimate_tokens(text) >= count_tokens(text)
 
 
 def test_concurrent_map_keeps_order_and_the_limit() -> None:

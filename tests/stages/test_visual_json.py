@@ -13,6 +13,7 @@ from dualread.backends.ollama import OllamaBackend
 from dualread.documents import open_document
 from dualread.stages import visual_json
 from dualread.stages.candidate import PassParams
+from dualread.stages.contexts import NUM_CTX
 from dualread.stages.pageimage import page_png
 from dualread.stages.visual_json import read_visual
 from dualread.statement import model_output_schema
@@ -72,7 +73,15 @@ def test_the_request_is_what_the_model_needs(
     body = sent["body"]
     assert body["model"] == running.settings.model_visual
     assert body["format"] == model_output_schema()
-    assert body["options"] == {"temperature": 0.4, "seed": 3, "num_ctx": visual_json.NUM_CTX}
+    assert body["options"] == {
+        "temperature": 0.4,
+        "seed": 3,
+        "num_ctx": NUM_CTX["visual"],
+        "num_predict": visual_json.MAX_ANSWER_TOKENS,  # a looping model is cut, not waited for
+    }
+    # MiniCPM-V 4.5 thinks unless told not to: minutes of reasoning before each page's answer.
+    assert body["think"] is False
+    assert "thinking_answers" not in running.ollama.stats().get("context", {})
     (message,) = body["messages"]
     assert message["images"] == ["sha256:" + hashlib.sha256(image).hexdigest()]
     assert message["content"] == visual_json.PROMPT.fill(rules=visual_json.RULES.text)

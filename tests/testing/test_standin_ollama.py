@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import httpx
 import pytest
 
 from dualread.testing.fixtures import StartStandin
-from dualread.testing.standins.launch import start_standin
+from dualread.testing.standins.launch import RunningStandin, start_standin
 
 pytestmark = pytest.mark.contract
 
@@ -101,14 +102,20 @@ def test_server_endpoints(standin_server: StartStandin) -> None:
     assert httpx.get(f"{server.url}/api/chat").status_code == 405
 
 
-def test_load_and_unload_through_generate(standin_server: StartStandin) -> None:
-    server = standin_server("ollama")
+def listed(server: RunningStandin) -> list[str]:
+    return [m["name"] for m in httpx.get(f"{server.url}/api/ps").json()["models"]]
+
+
+def test_load_and_a_lazy_unload_through_generate(standin_server: StartStandin) -> None:
+    server = standin_server("ollama", extra_args=["--unload-delay", "0.5"])
     loaded = httpx.post(f"{server.url}/api/generate", json={"model": MODEL}).json()
     assert loaded["done_reason"] == "load"
-    assert [m["name"] for m in httpx.get(f"{server.url}/api/ps").json()["models"]] == [MODEL]
+    assert listed(server) == [MODEL]
     unloaded = httpx.post(f"{server.url}/api/generate", json={"model": MODEL, "keep_alive": 0})
     assert unloaded.json()["done_reason"] == "unload"
-    assert httpx.get(f"{server.url}/api/ps").json() == {"models": []}
+    assert listed(server) == [MODEL]  # the answer comes at once; the runner leaves later
+    time.sleep(0.6)
+    assert listed(server) == []
     assert server.stats()["unloads"] == 1
     answered = httpx.post(
         f"{server.url}/api/generate", json={"model": MODEL, "prompt": "Hi", "stream": False}
@@ -137,3 +144,48 @@ def test_reset_clears_counts(standin_server: StartStandin) -> None:
     server.reset()
     assert "faults" not in server.stats()
     assert httpx.post(f"{server.url}/api/chat", json=chat()).status_code == 500  # counts restart
+
+
+def test_every_new_num_ctx_reloads_the_model(standin_server: StartStandin) -> None:
+    server = standin_server("ollama")
+    for num_ctx in (4096, 4096, 8192, 4096):
+        assert httpx.post(f"{server.url}/api/chat", json=chat(options={"num_ctx": num_ctx}))
+    httpx.post(f"{server.url}/api/generate", json={"model": MODEL})  # no options: the default
+    assert server.stats()["loads"] == {MODEL: 3}
+    assert httpx.get(f"{server.url}/api/ps").json()["models"][0]["context_length"] == 4096
+
+
+def test_a_prompt_longer_than_num_ctx_loses_its_start(standin_server: StartStandin) -> None:
+    server = standin_server("ollama", allow_rejections=True)
+    prompt = "Follow these instructions. " + "filler text " * 2000 + "The end."
+    body = chat(
+        messages=[{"role": "user", "content": prompt}], options={"num_ctx": 1024}, think=False
+    )
+    refused = httpx.post(f"{server.url}/api/chat", json={**body, "truncate": False})
+    assert refused.status_code == 400
+    assert "exceeds the context length" in refused.json()["error"]
+    cut = httpx.post(f"{server.url}/api/chat", json=body).json()
+    assert cut["prompt_eval_count"] <= 1024
+    assert server.stats()["context"] == {"truncated_prompts": 1}
+
+
+def test_thinking_models_think_unless_told_not_to(standin_server: StartStandin) -> None:
+    server = standin_server("ollama", models=["qwen3:8b", "minicpm-v"], allow_rejections=True)
+    thought = httpx.post(f"{server.url}/api/chat", json=chat()).json()
+    assert thought["message"]["thinking"] and thought["message"]["content"]
+    capped = httpx.post(
+        f"{server.url}/api/chat", json=chat(options={"num_predict": 100})
+    ).json()  # the reasoning spends the budget before the answer starts
+    assert capped["message"]["content"] == "" and capped["done_reason"] == "length"
+    plain = httpx.post(f"{server.url}/api/chat", json=chat(think=False)).json()
+    assert "thinking" not in plain["message"]
+    not_thinking = httpx.post(f"{server.url}/api/chat", json=chat(model="minicpm-v", think=True))
+    assert not_thinking.status_code == 400
+    assert "does not support thinking" in not_thinking.json()["error"]
+    answered = httpx.post(f"{server.url}/api/chat", json=chat(model="minicpm-v", think=False))
+    assert answered.status_code == 200
+
+
+def test_version_is_the_pinned_one(standin_server: StartStandin) -> None:
+    server = standin_server("ollama")
+    assert httpx.get(f"{server.url}/api/version").json() == {"version": "0.35.1"}

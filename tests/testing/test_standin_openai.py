@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import httpx
@@ -30,7 +32,7 @@ def completion(png_base64: str, **changes: Any) -> dict[str, Any]:
             }
         ],
         "temperature": 0.0,
-        "max_tokens": 100,
+        "max_completion_tokens": 100,
     }
     body.update(changes)
     return body
@@ -46,7 +48,8 @@ SCHEMA = {"type": "json_schema", "json_schema": {"name": "s", "schema": {"type":
         ({"repetition_penalty": 1.1}, "repetition_penalty on an OCR request"),
         ({"frequency_penalty": 0.5}, "frequency_penalty on an OCR request"),
         ({"max_token": 5}, "unknown key(s) max_token"),
-        ({"max_tokens": 0}, "max_tokens must be at least 1"),
+        ({"max_completion_tokens": 0}, "max_completion_tokens must be at least 1"),
+        ({"max_tokens": 100}, "max_tokens is deprecated in vLLM 0.32"),
         ({"temperature": "0"}, "temperature must be a number"),
         ({"stream": True}, "does not stream"),
         ({"n": 2}, "n must be 1"),
@@ -141,7 +144,7 @@ def test_answer_shape_health_and_models(standin_server: StartStandin, png_base64
 
 def test_max_tokens_cuts_the_answer(standin_server: StartStandin, png_base64: str) -> None:
     server = standin_server("openai")
-    body = completion(png_base64, max_tokens=2, response_format=SCHEMA)
+    body = completion(png_base64, max_completion_tokens=2, response_format=SCHEMA)
     choice = httpx.post(f"{server.api_url}/chat/completions", json=body).json()["choices"][0]
     assert choice["finish_reason"] == "length" and len(choice["message"]["content"]) == 8
 
@@ -156,3 +159,49 @@ def test_sleep_endpoints_exist_only_with_sleep_mode(standin_server: StartStandin
     assert httpx.get(f"{server.url}/is_sleeping").json() == {"is_sleeping": True}
     assert httpx.post(f"{server.url}/wake_up").status_code == 200
     assert httpx.get(f"{server.url}/is_sleeping").json() == {"is_sleeping": False}
+
+
+def test_a_request_to_a_sleeping_engine_waits_for_the_wake_up(
+    standin_server: StartStandin, png_base64: str
+) -> None:
+    server = standin_server("openai", enable_sleep_mode=True)
+    assert httpx.post(f"{server.url}/sleep?level=1").status_code == 200
+    with pytest.raises(httpx.ReadTimeout):  # queued, not refused: the client only sees its timeout
+        httpx.post(f"{server.api_url}/chat/completions", json=completion(png_base64), timeout=0.5)
+    answers: list[int] = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(
+            httpx.post(
+                f"{server.api_url}/chat/completions", json=completion(png_base64), timeout=10
+            ).status_code
+        )
+    )
+    waiting.start()
+    time.sleep(0.3)
+    assert answers == []
+    assert httpx.post(f"{server.url}/wake_up").status_code == 200
+    waiting.join(10)
+    assert answers == [200]
+    assert server.stats()["sleep"]["requests_while_sleeping"] == 2
+
+
+def test_vllm_flags_limit_the_context_and_the_images(
+    standin_server: StartStandin, png_base64: str
+) -> None:
+    server = standin_server(
+        "openai",
+        allow_rejections=True,
+        extra_args=["--max-model-len", "1024", "--limit-mm-per-prompt", '{"image": 1, "video": 0}'],
+    )
+    assert server.stats()["max_model_len"] == 1024
+    too_long = httpx.post(
+        f"{server.api_url}/chat/completions",
+        json=completion(png_base64, max_completion_tokens=1000),
+    )
+    assert too_long.status_code == 400
+    assert "maximum context length is 1024 tokens" in too_long.json()["error"]["message"]
+    two = completion(png_base64)
+    two["messages"][0]["content"].insert(0, two["messages"][0]["content"][0])
+    refused = httpx.post(f"{server.api_url}/chat/completions", json=two)
+    assert refused.status_code == 400 and "At most 1 image" in refused.json()["error"]["message"]
+    assert httpx.get(f"{server.url}/version").json() == {"version": "0.32.0"}

@@ -68,6 +68,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--enable-sleep-mode", action="store_true", help="openai: vLLM sleep endpoints"
     )
+    parser.add_argument(
+        "--unload-delay",
+        type=float,
+        default=0.3,
+        help="ollama: seconds a model stays listed in /api/ps after keep_alive 0",
+    )
+    # vLLM's own `vllm serve` flags, so the product's flag set (dualread.runtime.servers) runs
+    # unchanged against the stand-in.
+    parser.add_argument("--max-model-len", type=int, default=None, help="openai: context limit")
+    parser.add_argument(
+        "--limit-mm-per-prompt",
+        type=json.loads,
+        default=None,
+        help='openai: JSON, e.g. {"image": 1, "video": 0}',
+    )
+    parser.add_argument("--mm-processor-kwargs", type=json.loads, default=None, help="openai")
+    parser.add_argument("--gpu-memory-utilization", type=float, default=0.9, help="openai")
+    parser.add_argument("--max-num-seqs", type=int, default=None, help="openai")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser.parse_args(argv)
 
@@ -120,15 +138,23 @@ def build_app(args: argparse.Namespace) -> App:
         models_dir = args.models_dir or (
             Path(os.environ["OLLAMA_MODELS"]) if os.environ.get("OLLAMA_MODELS") else None
         )
-        return OllamaStandin(answerer, models=models, models_dir=models_dir).app
-    return OpenAIStandin(answerer, models=models, enable_sleep_mode=args.enable_sleep_mode).app
+        return OllamaStandin(
+            answerer, models=models, models_dir=models_dir, unload_delay_s=args.unload_delay
+        ).app
+    return OpenAIStandin(
+        answerer,
+        models=models,
+        enable_sleep_mode=args.enable_sleep_mode,
+        max_model_len=args.max_model_len,
+        limit_mm_per_prompt=args.limit_mm_per_prompt,
+    ).app
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         app = build_app(args)
-    except (ProfileError, OSError, ValueError, ImportError) as error:
+    except (ProfileError, OSError, ValueError, TypeError, ImportError) as error:
         print(f"stand-in: {error}", file=sys.stderr)
         return 2
     host, port = "127.0.0.1", DEFAULT_PORTS[args.kind]

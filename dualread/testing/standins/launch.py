@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,7 @@ def start_standin(
     seed: int = 0,
     enable_sleep_mode: bool = False,
     models_dir: Path | None = None,
+    extra_args: Sequence[str] = (),
     python: str = sys.executable,
 ) -> RunningStandin:
     """Start ``python -m dualread.testing.standins KIND`` on 127.0.0.1 and a free port; return
@@ -113,6 +115,7 @@ def start_standin(
         command.append("--enable-sleep-mode")
     if models_dir is not None:
         command += ["--models-dir", str(models_dir)]
+    command += extra_args  # e.g. vLLM's own flags (--max-model-len ...), or --unload-delay
     package_root = str(Path(__file__).resolve().parents[3])
     env = {
         **os.environ,

@@ -1,4 +1,6 @@
-"""A stand-in Ollama server: the endpoints dualread and its images use, with strict checks.
+"""A stand-in Ollama server: the endpoints dualread and its images use, with strict checks, and
+the runner behaviour of Ollama 0.35 that a client must cope with (:mod:`.runner`: contexts and
+truncation, reloads on a new ``num_ctx``, lazy unloads, thinking by default).
 
 Pulled models are written as manifest files under ``models_dir`` (``OLLAMA_MODELS``), laid out as
 Ollama lays them out, so a container's model volume survives a restart the same way.
@@ -26,9 +28,10 @@ from .checks import (
     check_str,
     decode_base64_image,
 )
+from .runner import THINKING_TOKENS, Runners, fit_prompt, thinks_by_default
 from .server import App, Rejected, Reply, Request
 
-VERSION = "0.12.6"
+VERSION = "0.35.1"  # the version images/ pins (FROM ollama/ollama:0.35.1)
 REGISTRY = "registry.ollama.ai"
 MODEL_NAME = re.compile(
     r"^(?:([A-Za-z0-9][A-Za-z0-9._-]*)/)?([A-Za-z0-9][A-Za-z0-9._-]*)(?::([\w][\w.-]*))?$"
@@ -36,6 +39,8 @@ MODEL_NAME = re.compile(
 
 CHAT_KEYS = {
     "model",
+    "truncate",
+    "shift",
     "messages",
     "stream",
     "format",
@@ -48,6 +53,8 @@ CHAT_KEYS = {
 }
 GENERATE_KEYS = {
     "model",
+    "truncate",
+    "shift",
     "prompt",
     "suffix",
     "system",
@@ -121,15 +128,19 @@ def _error(status: int, reason: str) -> dict[str, Any]:
 
 class OllamaStandin:
     def __init__(
-        self, answerer: Answerer, *, models: list[str], models_dir: Path | None = None
+        self,
+        answerer: Answerer,
+        *,
+        models: list[str],
+        models_dir: Path | None = None,
+        unload_delay_s: float = 0.3,
     ) -> None:
         self.answerer = answerer
         self.models_dir = models_dir
         self._lock = threading.Lock()
         self.available = {canonical(m) for m in models} | self._stored_models()
-        self.loaded: dict[str, str] = {}  # model -> expiry (ISO time)
+        self.runners = Runners(unload_delay_s)
         self.pulled: list[str] = []
-        self.unloads = 0
         self.app = App(
             routes={
                 ("GET", "/"): self.root,
@@ -181,12 +192,14 @@ class OllamaStandin:
 
     def state(self) -> dict[str, Any]:
         with self._lock:
-            return {
-                "available": sorted(self.available),
-                "loaded": sorted(self.loaded),
-                "pulled": list(self.pulled),
-                "unloads": self.unloads,
-            }
+            available, pulled = sorted(self.available), list(self.pulled)
+        return {
+            "version": VERSION,
+            "available": available,
+            "loaded": sorted(self.runners.loaded()),
+            "pulled": pulled,
+            **self.runners.state(),
+        }
 
     def _model_entry(self, name: str) -> dict[str, Any]:
         return {
@@ -213,11 +226,14 @@ class OllamaStandin:
         return Reply(body={"models": [self._model_entry(n) for n in names]})
 
     def ps(self, request: Request) -> Reply:
-        with self._lock:
-            loaded = dict(self.loaded)
         models = [
-            {**self._model_entry(n), "expires_at": expiry, "size_vram": 1_000_000}
-            for n, expiry in sorted(loaded.items())
+            {
+                **self._model_entry(n),
+                "expires_at": expiry,
+                "size_vram": 1_000_000,
+                "context_length": num_ctx,
+            }
+            for n, (expiry, num_ctx) in sorted(self.runners.loaded().items())
         ]
         return Reply(body={"models": models})
 
@@ -239,23 +255,16 @@ class OllamaStandin:
                 check_list(message.get("images", []), f"{where}.images")
             ):
                 images.append(decode_base64_image(image, f"{where}.images[{number}]"))
-        common = self._check_common(body)
+        common = self._check_common(model, body)
         self.answerer.stats.record(request.path, body)
         if not messages:
             return self._load_or_unload(model, body)
-        call = ChatCall(
-            model,
-            tuple(images),
-            "\n".join(texts),
-            "format" in body and bool(body["format"]),
-            *common,
-        )
-        result = self._answer(model, body, call)
+        result, thinking = self._answer(model, body, "\n".join(texts), images, common)
         if result.status != 200:
             return Reply(result.status, {"error": result.content})
         answer: dict[str, Any] = {"role": "assistant", "content": result.content}
-        if body.get("think") not in (None, False):
-            answer["thinking"] = "The stand-in considered the request."
+        if thinking:
+            answer["thinking"] = thinking
         return self._final(model, body, {"message": answer}, result)
 
     def generate(self, request: Request) -> Reply:
@@ -268,19 +277,17 @@ class OllamaStandin:
             decode_base64_image(image, f"images[{n}]")
             for n, image in enumerate(check_list(body.get("images", []), "images"))
         ]
-        common = self._check_common(body)
+        common = self._check_common(model, body)
         self.answerer.stats.record(request.path, body)
         if not prompt and not images:
             return self._load_or_unload(model, body)
         system = check_str(body.get("system", ""), "system")
         text = "\n".join(t for t in (system, prompt) if t)
-        call = ChatCall(
-            model, tuple(images), text, "format" in body and bool(body["format"]), *common
-        )
-        result = self._answer(model, body, call)
+        result, thinking = self._answer(model, body, text, images, common)
         if result.status != 200:
             return Reply(result.status, {"error": result.content})
-        return self._final(model, body, {"response": result.content}, result)
+        content = {"response": result.content, **({"thinking": thinking} if thinking else {})}
+        return self._final(model, body, content, result)
 
     def pull(self, request: Request) -> Reply:
         body = check_keys(
@@ -318,8 +325,10 @@ class OllamaStandin:
         )
 
     # -- helpers ----------------------------------------------------------------------------
-    def _check_common(self, body: dict[str, Any]) -> tuple[int | None, int | None, float | None]:
-        """Check stream, format, options, keep_alive and think.
+    def _check_common(
+        self, model: str, body: dict[str, Any]
+    ) -> tuple[int | None, int | None, float | None]:
+        """Check stream, format, options, keep_alive, think, truncate and shift.
 
         Returns (max_tokens, seed, temperature) for the answer.
         """
@@ -340,6 +349,11 @@ class OllamaStandin:
             and think not in ("low", "medium", "high")
         ):
             raise bad("think must be true, false, or low|medium|high")
+        if think not in (None, False) and not thinks_by_default(model):
+            raise bad(f'"{model}" does not support thinking')
+        for key in ("truncate", "shift"):
+            if key in body:
+                check_bool(body[key], key)
         check_list(body.get("tools", []), "tools")
         options = body.get("options") or {}
         if not isinstance(options, dict):
@@ -362,25 +376,54 @@ class OllamaStandin:
         max_tokens = num_predict if isinstance(num_predict, int) and num_predict > 0 else None
         return max_tokens, options.get("seed"), options.get("temperature")
 
-    def _answer(self, model: str, body: dict[str, Any], call: ChatCall) -> ChatResult:
+    def _answer(
+        self,
+        model: str,
+        body: dict[str, Any],
+        text: str,
+        images: list[bytes],
+        common: tuple[int | None, int | None, float | None],
+    ) -> tuple[ChatResult, str]:
+        """The answer and the reasoning before it ("" without thinking)."""
+        options = body.get("options") or {}
+        num_ctx = self.runners.num_ctx(options)
+        fitted = fit_prompt(text, len(images), num_ctx, truncate=body.get("truncate", True))
+        if fitted.truncated:
+            self.answerer.stats.count("context", "truncated_prompts")
+        max_tokens, seed, temperature = common
+        think = body.get("think")
+        thinking = ""
+        if (think is None and thinks_by_default(model)) or think not in (None, False):
+            self.answerer.stats.count("context", "thinking_answers")
+            thinking = "Let me look at this carefully. " * (THINKING_TOKENS // 8)
+            if max_tokens is not None:  # the reasoning comes first and spends the budget
+                max_tokens -= THINKING_TOKENS
+        if body.get("shift") is False:  # the answer stops where the context is full
+            room = num_ctx - fitted.prompt_tokens
+            max_tokens = room if max_tokens is None else min(max_tokens, room)
+        self._mark_loaded(model, body.get("keep_alive"), num_ctx)
+        wants_json = "format" in body and bool(body["format"])
+        if max_tokens is not None and max_tokens <= 0:
+            return ChatResult(200, "", "length", fitted.prompt_tokens, 0), thinking
+        call = ChatCall(
+            model, tuple(images), fitted.text, wants_json, max_tokens, seed, temperature
+        )
         with self.answerer.stats.in_flight():
             result = self.answerer.answer(call)
-        self._mark_loaded(model, body.get("keep_alive"))
-        return result
+        return result, thinking
 
-    def _mark_loaded(self, model: str, keep_alive: Any) -> bool:
-        """Load ``model`` (or unload it for keep_alive 0); True when it was unloaded."""
-        unload = keep_alive in (0, "0", "0s", "0m")
-        with self._lock:
-            if unload:
-                self.unloads += model in self.loaded
-                self.loaded.pop(model, None)
-            else:
-                self.loaded[model] = "2999-01-01T00:00:00Z" if keep_alive in (-1, "-1") else _now()
-        return unload
+    def _mark_loaded(self, model: str, keep_alive: Any, num_ctx: int) -> bool:
+        """Load ``model`` with ``num_ctx`` (or start unloading it for keep_alive 0); True when
+        it was unloaded."""
+        if keep_alive in (0, "0", "0s", "0m"):
+            return self.runners.unload(model)
+        forever = keep_alive in (-1, "-1")
+        self.runners.load(model, num_ctx, "2999-01-01T00:00:00Z" if forever else _now())
+        return False
 
     def _load_or_unload(self, model: str, body: dict[str, Any]) -> Reply:
-        unloaded = self._mark_loaded(model, body.get("keep_alive"))
+        num_ctx = self.runners.num_ctx(body.get("options") or {})
+        unloaded = self._mark_loaded(model, body.get("keep_alive"), num_ctx)
         reply = {
             "model": model,
             "created_at": _now(),

@@ -1,9 +1,14 @@
 """A stand-in vLLM server (OpenAI-compatible): health, models, chat completions, sleep mode.
 
-Besides the API's own shape it enforces two rules dualread depends on: ``guided_json`` and its
-siblings are refused (vLLM v0.12 removed them; ``response_format`` replaces them), and an OCR
-request (images, free-text answer) may not carry a repetition penalty, which corrupts tables
-whose rows legitimately repeat.
+Besides the API's own shape it enforces what vLLM 0.32 does: ``guided_json`` and its siblings
+are refused (removed in v0.12; ``response_format`` replaces them); a prompt plus
+``max_completion_tokens`` beyond ``--max-model-len`` is a 400; more images than
+``--limit-mm-per-prompt`` allows is a 400; a request sent while the engine sleeps waits until
+``/wake_up`` (the client sees only its own timeout).
+
+Deliberately stricter than vLLM: ``max_tokens`` (deprecated in vLLM, still accepted there) is
+refused, so the client moves to ``max_completion_tokens``; and an OCR request (images, free-text
+answer) may not carry a repetition penalty, which corrupts tables whose rows legitimately repeat.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import threading
 import time
 from typing import Any
 
-from .answers import Answerer, ChatCall
+from .answers import CHARS_PER_TOKEN, IMAGE_TOKENS, Answerer, ChatCall
 from .checks import (
     bad,
     check_bool,
@@ -28,7 +33,7 @@ from .checks import (
 )
 from .server import App, Rejected, Reply, Request
 
-VERSION = "0.11.0"
+VERSION = "0.32.0"  # the version images/ pins (FROM vllm/vllm-openai:v0.32.0)
 COMPLETION_KEYS = {
     "model",
     "messages",
@@ -36,7 +41,7 @@ COMPLETION_KEYS = {
     "top_p",
     "top_k",
     "min_p",
-    "max_tokens",
+    "max_tokens",  # known, so that it gets its own message below
     "max_completion_tokens",
     "seed",
     "response_format",
@@ -64,6 +69,7 @@ REMOVED_KEYS = {
 PENALTIES = {"repetition_penalty": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0}
 MESSAGE_ROLES = {"system", "user", "assistant"}
 SCHEMA_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+DEFAULT_MAX_MODEL_LEN = 128_000
 ERROR_TYPES = {400: "BadRequestError", 404: "NotFoundError", 503: "ServiceUnavailableError"}
 
 
@@ -74,11 +80,21 @@ def _error(status: int, reason: str) -> dict[str, Any]:
 
 class OpenAIStandin:
     def __init__(
-        self, answerer: Answerer, *, models: list[str], enable_sleep_mode: bool = False
+        self,
+        answerer: Answerer,
+        *,
+        models: list[str],
+        enable_sleep_mode: bool = False,
+        max_model_len: int | None = None,
+        limit_mm_per_prompt: dict[str, int] | None = None,
     ) -> None:
         self.answerer = answerer
         self.models = list(models)
+        # Without --max-model-len vLLM takes the model's own (128k for Qwen2.5-VL models).
+        self.max_model_len = max_model_len or DEFAULT_MAX_MODEL_LEN
+        self.image_limit = (limit_mm_per_prompt or {}).get("image")
         self._lock = threading.Lock()
+        self._awake = threading.Condition(self._lock)
         self.sleeping = False
         self.sleep_level = 0
         self._ids = itertools.count(1)
@@ -104,7 +120,12 @@ class OpenAIStandin:
 
     def state(self) -> dict[str, Any]:
         with self._lock:
-            return {"models": list(self.models), "sleeping": self.sleeping}
+            return {
+                "version": VERSION,
+                "models": list(self.models),
+                "sleeping": self.sleeping,
+                "max_model_len": self.max_model_len,
+            }
 
     def list_models(self, request: Request) -> Reply:
         data = [
@@ -115,7 +136,7 @@ class OpenAIStandin:
                 "owned_by": "vllm",
                 "root": model,
                 "parent": None,
-                "max_model_len": 32768,
+                "max_model_len": self.max_model_len,
             }
             for model in self.models
         ]
@@ -136,6 +157,7 @@ class OpenAIStandin:
             raise bad("tags must be weights or kv_cache")
         with self._lock:
             self.sleeping = False
+            self._awake.notify_all()
         self.answerer.stats.count("sleep", "wakes")
         return Reply()
 
@@ -144,6 +166,8 @@ class OpenAIStandin:
         removed = sorted(REMOVED_KEYS & set(body))
         if removed:
             raise bad(f"{', '.join(removed)} was removed in vLLM v0.12; use response_format")
+        if "max_tokens" in body:
+            raise bad("max_tokens is deprecated in vLLM 0.32; use max_completion_tokens")
         check_keys(
             body, "chat completion request", allowed=COMPLETION_KEYS, required={"model", "messages"}
         )
@@ -153,13 +177,21 @@ class OpenAIStandin:
         texts, images = self._check_messages(body["messages"])
         wants_json = self._check_response_format(body.get("response_format"))
         self._check_sampling(body, ocr=bool(images) and not wants_json)
+        if self.image_limit is not None and len(images) > self.image_limit:
+            raise bad(f"At most {self.image_limit} image(s) may be provided in one prompt.")
+        max_tokens = body.get("max_completion_tokens")
+        prompt_tokens = -(-len("".join(texts)) // CHARS_PER_TOKEN) + IMAGE_TOKENS * len(images)
+        if prompt_tokens + (max_tokens or 0) > self.max_model_len:
+            raise bad(
+                f"This model's maximum context length is {self.max_model_len} tokens. However, "
+                f"you requested {prompt_tokens + (max_tokens or 0)} tokens ({prompt_tokens} in "
+                f"the messages, {max_tokens} in the completion)."
+            )
         self.answerer.stats.record(request.path, body)
         with self._lock:
-            sleeping = self.sleeping
-        if sleeping:
-            self.answerer.stats.count("sleep", "requests_while_sleeping")
-            raise Rejected(503, "the engine is sleeping; POST /wake_up first")
-        max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+            if self.sleeping:  # vLLM queues it: the request waits for /wake_up
+                self.answerer.stats.count("sleep", "requests_while_sleeping")
+                self._awake.wait_for(lambda: not self.sleeping)
         call = ChatCall(
             model,
             tuple(images),
@@ -267,9 +299,8 @@ class OpenAIStandin:
         for key in ("frequency_penalty", "presence_penalty"):
             if body.get(key) is not None:
                 check_number(body[key], key)
-        for key in ("max_tokens", "max_completion_tokens"):
-            if body.get(key) is not None:
-                check_int(body[key], key, minimum=1)
+        if body.get("max_completion_tokens") is not None:
+            check_int(body["max_completion_tokens"], "max_completion_tokens", minimum=1)
         for key in ("seed", "top_k"):
             if body.get(key) is not None:
                 check_int(body[key], key)
