@@ -288,6 +288,11 @@ def _print_plan(plan: dict[str, Any]) -> None:
 
 def _print_doctor(report: dict[str, Any]) -> None:
     _print_gpus(report["gpus"])
+    driver = report["driver"]
+    if driver["version"]:
+        typer.echo(f"NVIDIA driver {driver['version']}, CUDA {driver['cuda']} ({driver['source']})")
+    for problem in driver["will_not_start"]:
+        typer.echo(f"  will not start: {problem}")
     docker = report["docker"]
     if docker["reachable"]:
         images = ", ".join(

@@ -13,6 +13,7 @@ from dualread.choices import Mode
 from dualread.config import ServerKind, Settings
 from dualread.runtime.admin import ServerAdmin, admin_for
 from dualread.runtime.docker import DockerEngine, DockerError
+from dualread.runtime.driver import DriverInfo, detect_driver, driver_problems
 from dualread.runtime.errors import ServersUnavailable
 from dualread.runtime.factory import plan_for
 from dualread.runtime.gpu import GpuReport, chosen_gpus, detect_gpus, driver_versions
@@ -114,9 +115,11 @@ def doctor_report(
     docker_socket: str | None = None,
     images: Mapping[ServerKind, str] | None = None,
     gpus: GpuReport | None = None,
+    driver: DriverInfo | None = None,
 ) -> dict[str, Any]:
     """Everything ``dualread doctor`` shows, as JSON-ready data."""
     servers = server_set(settings, images)
+    found_driver = driver if driver is not None else detect_driver()
     server_reports = []
     for spec in servers.servers:
         admin = admin_for(spec)
@@ -129,6 +132,13 @@ def doctor_report(
     ready = all(r["reachable"] and not r.get("models_missing") for r in server_reports)
     return {
         "gpus": placement["gpus"],
+        "driver": {
+            "version": found_driver.version,
+            "cuda": found_driver.cuda,
+            "source": found_driver.source,
+            "error": found_driver.error,
+            "will_not_start": driver_problems(found_driver, (s.kind for s in servers.servers)),
+        },
         "docker": docker_report(servers, docker_socket),
         "servers": server_reports,
         "roles": {

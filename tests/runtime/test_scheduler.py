@@ -105,7 +105,8 @@ def test_co_resident_plan_starts_everything_and_never_switches() -> None:
 
 
 def test_two_gpu_plan_runs_both_routes_at_once() -> None:
-    rig = Rig([Gpu(0, "L4", 23034, 0), Gpu(1, "L4", 23034, 0)])
+    # 24 GB each: the Ollama pair with its KV caches (20.8 GiB) fits 90% of one, not of an L4.
+    rig = Rig([Gpu(0, "RTX 4090", 24564, 0), Gpu(1, "RTX 4090", 24564, 0)])
     rig.manager.up()
     assert all(rig.launcher.is_running(s) for s in SERVERS.servers)
     results: list[float] = []
