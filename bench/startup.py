@@ -27,7 +27,7 @@ from typing import Any
 from bench.common import Run, base_parser, headline, interleaved, paired_ratio, summarize, target
 
 NAME = "startup"
-ROUNDS, QUICK_ROUNDS = 21, 3
+ROUNDS, QUICK_ROUNDS = 11, 3
 WARMUP_ROUNDS = 1
 TARGET_ADDED_S = 0.3
 BARE = "python -c pass"
