@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from dualread.choices import OcrEngine
 from dualread.documents import DocumentError, open_document
 from dualread.stages.embedded import EmbeddedReadError, read_embedded
 from dualread.stages.pageimage import page_png
@@ -76,12 +77,13 @@ def build_oracle_index(
     return index
 
 
-def read_page_entry(image: bytes) -> dict[str, Any]:
+def read_page_entry(image: bytes, ocr: OcrEngine | None = None) -> dict[str, Any]:
     """The oracle entry for one page image, read by the embedded engine (OCR: an image has no
-    text layer). Its rows carry no ``page``: an image alone does not say where it sits in a
-    document. A page the engine cannot read (no statement table on it, or OCR failed) reads as
-    an empty statement, as a model answers one, with the reason under ``problem``. Raises
-    ValueError when the image cannot be decoded."""
+    text layer): by default as the engine reads, or by the one OCR engine ``ocr`` alone. Its
+    rows carry no ``page``: an image alone does not say where it sits in a document. A page the
+    engine cannot read (no statement table on it, or OCR failed) reads as an empty statement, as
+    a model answers one, with the reason under ``problem``. Raises ValueError when the image
+    cannot be decoded."""
     # open_document reads files: a private temporary one (mode 0600), as a page is statement
     # content. Its format is found from the bytes, whatever the name.
     problem = None
@@ -90,7 +92,11 @@ def read_page_entry(image: bytes) -> dict[str, Any]:
         handle.flush()
         try:
             with open_document(handle.name) as document:
-                truth = read_embedded(document).statement.to_json_dict()
+                if ocr is None:
+                    candidate = read_embedded(document)
+                else:
+                    candidate = read_embedded(document, ocr=ocr, second_opinion=False)
+                truth = candidate.statement.to_json_dict()
         except DocumentError as error:
             raise ValueError(f"page image: {error.problem}") from None
         except EmbeddedReadError as error:

@@ -220,8 +220,12 @@ def read_embedded(
     ocr: OcrEngine = "rapidocr",
     dpi: int | None = None,
     verify_text_layer: TextCheck = "auto",
+    second_opinion: bool = True,
 ) -> Candidate:
     """Read a statement with the embedded engine (PDF text layer, else OCR; rule-based reader).
+
+    ``second_opinion=False`` keeps to the one OCR engine (a reader that must stay independent
+    of the other, as the stand-ins' two OCR readers are).
 
     ``dpi`` is the render resolution for OCR (default: 200 for RapidOCR, 300 for Tesseract).
     ``verify_text_layer``: "auto" checks the text layer against OCR only when the reading is
@@ -241,7 +245,8 @@ def read_embedded(
             verify_text_layer == "always" or (verify_text_layer == "auto" and attempt.doubtful)
         ):
             attempt = _check_text_layer(document, attempt, text_pages, ocr, dpi, notes, timings)
-        attempt = _second_opinion(document, attempt, ocr, notes, timings)
+        if second_opinion:
+            attempt = _second_opinion(document, attempt, ocr, notes, timings)
     except OcrUnavailableError as error:
         raise EmbeddedReadError(f"{document.path}: OCR failed: {error}") from None
     except DocumentError as error:

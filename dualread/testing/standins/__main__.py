@@ -7,6 +7,7 @@ Prints ``dualread stand-in listening on http://HOST:PORT`` once it accepts conne
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import json
 import os
@@ -49,6 +50,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="reader mode: read a page the oracle does not hold with the embedded engine "
         "(needs dualread's dependencies)",
+    )
+    parser.add_argument(
+        "--reader-ocr",
+        choices=("rapidocr", "tesseract"),
+        default=None,
+        help="reader mode: read with this OCR engine alone (default: the engine's own choice, "
+        "with its second opinion)",
     )
     parser.add_argument("--errors", default="", help="transport fault profile (see faults.py)")
     parser.add_argument(
@@ -117,7 +125,9 @@ def build_app(args: argparse.Namespace) -> App:
         # The engine needs dualread's dependencies, which a bare stand-in image lacks: imported
         # only here, so oracle mode runs on the standard library alone.
         oracle_builder = importlib.import_module("..oracle", __package__)
-        reader = PageReader(oracle_builder.read_page_entry, stats)
+        reader = PageReader(
+            functools.partial(oracle_builder.read_page_entry, ocr=args.reader_ocr), stats
+        )
     answerer = Answerer(
         stats,
         oracle=OracleIndex.load(args.oracle) if args.oracle else None,

@@ -79,6 +79,7 @@ def start_standin(
     models: list[str] | None = None,
     oracle: Path | None = None,
     reader: bool = False,
+    reader_ocr: str | None = None,
     errors: str = "",
     statement_errors: str | None = None,
     statement_error_roles: str | None = None,
@@ -107,6 +108,8 @@ def start_standin(
         command += ["--oracle", str(oracle)]
     if reader:
         command.append("--reader")
+    if reader_ocr:
+        command += ["--reader-ocr", reader_ocr]
     if statement_errors:
         command += ["--statement-errors", statement_errors]
     if statement_error_roles:

@@ -18,10 +18,12 @@ from reportlab.pdfgen.canvas import Canvas
 from dualread.documents import open_document
 from dualread.evaluate.metrics import match_rows
 from dualread.evaluate.truth import find_cases
-from dualread.stages.embedded import DEFAULT_OCR_DPI, ocr, read_embedded
+from dualread.stages.embedded import DEFAULT_OCR_DPI, EmbeddedReadError, ocr, read_embedded
+from dualread.stages.embedded import engine as engine_module
 from dualread.stages.embedded.engine import MAX_OCR_SIDE_PX, ocr_image
 from dualread.stages.embedded.textcheck import looks_like_text
 from dualread.stages.embedded.words import PageWords, Word, text_layer_words
+from dualread.testing.oracle import read_page_entry
 from fixtures.generator.brokentext import garble
 from fixtures.generator.corpus import CORPUS_DIR
 from tests.stages.embedded.conftest import draw_statement, write_pdf
@@ -177,3 +179,30 @@ def test_the_broken_text_fixture_is_read_by_ocr() -> None:
     truth = case.truth.statement.transactions
     matched = match_rows(truth, candidate.statement.transactions)
     assert len(matched) >= 0.9 * len(truth) and len(candidate.statement.transactions) == len(truth)
+
+
+@pytest.mark.slow
+def test_a_reader_kept_to_one_ocr_engine_asks_no_second_opinion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stand-ins' two OCR readers must stay independent: no Tesseract behind RapidOCR."""
+
+    class AskedAgain(Exception):
+        pass
+
+    def reocr(*args: object) -> None:
+        raise AskedAgain
+
+    monkeypatch.setattr(engine_module, "_reocr", reocr)
+    image = _sample_image()  # words but no table: a doubtful reading
+    path = tmp_path / "page.png"
+    image.save(path)
+    with pytest.raises(EmbeddedReadError, match="no transaction table"):
+        read_embedded(open_document(path), second_opinion=False)
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    entry = read_page_entry(png.getvalue(), ocr="rapidocr")
+    assert entry["truth"]["transactions"] == [] and "no transaction table" in entry["problem"]
+    if shutil.which("tesseract"):
+        with pytest.raises(AskedAgain):  # the default engine does ask for the second opinion
+            read_embedded(open_document(path))
