@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from dualread.arithmetic import check
 from dualread.consensus.compare import DESCRIPTION_THRESHOLD
 from dualread.consensus.normalize import field_key
-from dualread.parsing import description_similarity, normalize_iban
+from dualread.parsing import description_similarity, normalize_description, normalize_iban
 from dualread.statement import Statement, Transaction
 
 # Free-text header fields: a reader that writes "Thamesbridge Bank" for "Thamesbridge Bank plc"
@@ -52,12 +52,26 @@ class RowScore:
         )
 
 
+def _similarity(truth: str, predicted: str, first_line: bool) -> float:
+    """Description similarity; where the truth holds only a description's first printed line,
+    a prediction that goes on with the further lines is compared on its start."""
+    similarity = description_similarity(truth, predicted)
+    if first_line:
+        start = normalize_description(predicted)[: len(normalize_description(truth))]
+        similarity = max(similarity, description_similarity(truth, start))
+    return similarity
+
+
 def match_rows(
     truth: Sequence[Transaction],
     predicted: Sequence[Transaction],
     threshold: float = DESCRIPTION_THRESHOLD,
+    *,
+    first_line: bool = False,
 ) -> list[tuple[int, int]]:
     """One-to-one (truth index, predicted index) pairs that match.
+
+    ``first_line``: the truth's descriptions are each description's first printed line.
 
     Within each (date, amount) group the most similar descriptions pair first, so two same-day
     coffees of the same price pair with the right partners when their texts differ.
@@ -68,7 +82,7 @@ def match_rows(
     options: list[tuple[float, int, int]] = []
     for i, row in enumerate(truth):
         for j in predicted_by_key.get((row.date, row.amount), []):
-            similarity = description_similarity(row.description, predicted[j].description)
+            similarity = _similarity(row.description, predicted[j].description, first_line)
             if similarity >= threshold:
                 options.append((-similarity, i, j))
     pairs: list[tuple[int, int]] = []
@@ -82,8 +96,8 @@ def match_rows(
     return sorted(pairs)
 
 
-def score_rows(truth: Statement, predicted: Statement) -> RowScore:
-    pairs = match_rows(truth.transactions, predicted.transactions)
+def score_rows(truth: Statement, predicted: Statement, *, first_line: bool = False) -> RowScore:
+    pairs = match_rows(truth.transactions, predicted.transactions, first_line=first_line)
     return RowScore(len(pairs), len(predicted.transactions), len(truth.transactions))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -114,8 +115,24 @@ def report_json(scores: Sequence[DocumentScore], engine: str) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
 
+def documents_markdown(scores: Sequence[DocumentScore]) -> str:
+    """Per document, worst first: the table the README shows for the real-world statements."""
+    lines = [
+        "| document | status | rows read / expected | row F1 | header |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for score in worst_first(scores):
+        status = score.status or f"failed: {score.error or 'no result'}"
+        lines.append(
+            f"| {Path(score.document).name} | {status} "
+            f"| {score.rows.predicted} / {score.rows.expected} | {score.rows.f1:.3f} "
+            f"| {_percent(score.header_accuracy)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def report_markdown(scores: Sequence[DocumentScore], engine: str) -> str:
-    """The short summary table the README shows."""
+    """The short summary table the README shows, then the per-document table."""
     lines = [
         "| engine | fixtures | docs | row P | row R | row F1 | header | arithmetic | s/page "
         "| silent errors |",
@@ -128,4 +145,4 @@ def report_markdown(scores: Sequence[DocumentScore], engine: str) -> str:
             f"| {_percent(summary.header_accuracy)} | {_percent(summary.arithmetic_pass_rate)} "
             f"| {summary.seconds_per_page:.2f} | {summary.silent_errors} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + documents_markdown(scores)

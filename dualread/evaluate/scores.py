@@ -82,11 +82,13 @@ class DocumentScore:
         }
 
 
-def _wrong_balances(truth: Statement, read: Statement, header: dict[str, bool]) -> int:
+def _wrong_balances(
+    truth: Statement, read: Statement, header: dict[str, bool], *, first_line: bool
+) -> int:
     """Balances read wrong: the opening and closing balance (where the truth states them), and
     the running balance of each row read right otherwise."""
     wrong = sum(not header.get(name, True) for name in BALANCE_FIELDS)
-    for i, j in match_rows(truth.transactions, read.transactions):
+    for i, j in match_rows(truth.transactions, read.transactions, first_line=first_line):
         expected = truth.transactions[i].balance
         wrong += expected is not None and read.transactions[j].balance != expected
     return wrong
@@ -108,7 +110,7 @@ def score_document(
     header = header_matches(truth.statement, read, truth.known_fields)
     if predicted is None:
         header = dict.fromkeys(header, False)
-    rows = score_rows(truth.statement, read)
+    rows = score_rows(truth.statement, read, first_line=truth.first_line_descriptions)
     return DocumentScore(
         document=str(case.document),
         group=case.group,
@@ -121,7 +123,9 @@ def score_document(
         status=status,
         error=error,
         wrong_rows=max(rows.expected, rows.predicted) - rows.matched,
-        wrong_balances=_wrong_balances(truth.statement, read, header),
+        wrong_balances=_wrong_balances(
+            truth.statement, read, header, first_line=truth.first_line_descriptions
+        ),
     )
 
 

@@ -3,8 +3,9 @@
 A document ``X.pdf`` (or ``.jpg``...) has its truth in ``X.truth.json`` (our output schema) or
 ``X-expected.json`` (the Postbank demo's schema, from sschuberth/stan); the real-world devset's
 ``X.truth.json`` is our schema plus annotations (``source``, ``bank``, ``traps``...), which are
-set aside and state only some header fields. A ``manifest.json`` in
-the same folder (the generator writes one) supplies each case's password and variant.
+set aside; it states only some header fields, and each description's first printed line. A
+``manifest.json`` in the same folder (the generator writes one) supplies each case's password and
+variant.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class Truth:
     statement: Statement
     known_fields: tuple[str, ...]
     path: Path
+    # The devset transcribes each description's first printed line only.
+    first_line_descriptions: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ def load_truth(path: Path) -> Truth:
     except (ValidationError, KeyError, TypeError, ArithmeticError) as error:
         first = str(error).splitlines()[0]
         raise TruthError(f"{path}: not a statement truth file ({first})") from None
-    return Truth(statement, known, path)
+    return Truth(statement, known, path, first_line_descriptions=known == DEVSET_FIELDS)
 
 
 def _manifest_entries(folder: Path) -> dict[str, dict[str, Any]]:

@@ -110,3 +110,16 @@ def test_arithmetic() -> None:
     broken = TRUTH.model_copy(update={"closing_balance": Decimal("2084.00")})
     assert not arithmetic_ok(broken)
     assert not arithmetic_ok(Statement())  # nothing checkable is not a pass
+
+
+def test_a_first_line_truth_matches_a_description_that_goes_on() -> None:
+    # The devset transcribes a description's first printed line; a reader that also reads the
+    # lines below it has read the same row.
+    row = Transaction(
+        date=dt.date(2022, 12, 30), amount=Decimal("-3.50"), description="PAPER STMNT FEE"
+    )
+    longer = row.model_copy(update={"description": "PAPER STMNT FEE PER STATEMENT 1.0"})
+    other = row.model_copy(update={"description": "ACCOUNT FEE PER STATEMENT"})
+    assert match_rows([row], [longer]) == []
+    assert match_rows([row], [longer], first_line=True) == [(0, 0)]
+    assert match_rows([row], [other], first_line=True) == []

@@ -111,7 +111,12 @@ def test_json_report() -> None:
 def test_markdown_and_tables() -> None:
     markdown = report_markdown(_scores(), "embedded").splitlines()
     assert markdown[0].startswith("| engine | fixtures |")
-    assert [line.split("|")[2].strip() for line in markdown[2:]] == ["digital", "scan", "all"]
+    summary, documents = markdown[: markdown.index("")], markdown[markdown.index("") + 1 :]
+    assert [line.split("|")[2].strip() for line in summary[2:]] == ["digital", "scan", "all"]
+    # Per document, worst first: the failed extraction, then the dropped row.
+    assert documents[0].startswith("| document | status |")
+    assert "failed: x.pdf: corrupt" in documents[2]
+    assert documents[3].split("|")[4].strip() == f"{_scores()[2].rows.f1:.3f}"
     console = Console(record=True, width=220)
     print_tables(_scores(), console)
     text = console.export_text()

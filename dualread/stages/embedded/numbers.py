@@ -21,7 +21,7 @@ from dualread.parsing import parse_amount, parse_date
 _GROUPED_AMOUNT = re.compile(r"\d{1,3}(?:([.,' \u00a0])\d{3})+([.,])\d{2}(?!\d)")
 _PLAIN_AMOUNT = re.compile(r"^[-+(]?\d+([.,])\d{2}[)-]?$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?$")
-_SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})(?:/\d{2,4})?$")
+_SLASH_DATE = re.compile(r"^(\d{1,2})([/-])(\d{1,2})(?:\2\d{2,4})?$")
 # A thousands group repeated before two final digits ("2.853.82"): a typo, only one reading.
 _REPEATED_MARK = re.compile(
     r"^(?P<pre>\D*?)(?P<int>\d{1,3}(?:(?P<mark>[.,])\d{3})+)(?P=mark)(?P<frac>\d{2})(?P<post>\D*)$"
@@ -67,7 +67,7 @@ def detect_format(tokens: Iterable[str]) -> NumberFormat:
             dot += plain.group(1) == "."
         slash = _SLASH_DATE.match(token)
         if slash:
-            first, second = int(slash.group(1)), int(slash.group(2))
+            first, second = int(slash.group(1)), int(slash.group(3))
             dayfirst += first > 12 and second <= 12
             monthfirst += second > 12 and first <= 12
     return NumberFormat(

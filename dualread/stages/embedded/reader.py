@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from dualread.parsing import is_carried_forward, normalize_iban
+from dualread.parsing.dates import month_from_name
 from dualread.stages.embedded import vocabulary
 from dualread.stages.embedded.columns import (
     MONEY_ROLES,
@@ -52,11 +53,12 @@ from dualread.stages.embedded.numbers import (
     parse_day,
     parse_money,
 )
-from dualread.stages.embedded.signs import SignedRow, choose_signs
+from dualread.stages.embedded.signs import SignedRow, choose_signs, fit
 from dualread.stages.embedded.vocabulary import Role
 from dualread.stages.embedded.words import Word
 from dualread.statement import Statement, Transaction
 
+_DATE_WORD = re.compile(r"\d")
 _ACCOUNT_ID = re.compile(r"^[A-Z]{0,4}\d[\d\- ]{6,}\d$")
 # A continuation line sits at most this many word heights below the line before it: the lines of
 # one description are set closer together than one transaction is to the next.
@@ -144,8 +146,15 @@ def _leading_date(
 ) -> tuple[dt.date, int] | None:
     """A date at the start of a cell ('03 avr. 25 METRO'): the date and its words.
 
-    ``alone``: the date may be the whole cell (a date cell, as opposed to a description)."""
+    ``alone``: the date may be the whole cell (a date cell, as opposed to a description). Every
+    word of a date holds a digit or is a month name: 'Deposit' ends it ('2003-10-14 Payroll
+    Deposit' is a date and two words of description, though the ISO form alone would parse).
+    """
     for size in (3, 2, 1):
+        if any(
+            not _DATE_WORD.search(w.text) and month_from_name(w.text) is None for w in words[:size]
+        ):
+            continue
         if len(words) > size or (len(words) == size and (size > 1 or alone)):
             parsed = parse_day(" ".join(w.text for w in words[:size]), numbers)
             if parsed is not None:
@@ -162,9 +171,11 @@ def _headers(lines: Sequence[Line]) -> list[TableHeader | None]:
     singles = [match_header(line) for line in lines]
     headers: list[TableHeader | None] = list(singles)
     for index in range(len(lines) - 1):
-        if headers[index] is None and singles[index + 1] is None:
+        single = headers[index]
+        # A one-line match without a description column may be the top half of a header.
+        if singles[index + 1] is None and (single is None or not single.has("description")):
             stacked = stacked_header(lines[index], lines[index + 1])
-            if stacked is not None:
+            if stacked is not None and (single is None or len(stacked.roles) > len(single.roles)):
                 headers[index], headers[index + 1] = stacked, _SECOND_HEADER_LINE
     return headers
 
@@ -325,9 +336,8 @@ class _TableReader:
         assert self.header is not None
         if self.header.has("date"):
             words = cells.get("date", [])
-            whole = parse_day(" ".join(w.text for w in words), self.numbers) if words else None
-            if whole is not None or not words:
-                return whole, 0
+            if not words:
+                return None, 0
             found = _leading_date(words, self.numbers, alone=True)
             return (found[0], found[1]) if found else (None, 0)
         found = _leading_date(cells.get("description", []), self.numbers)
@@ -411,6 +421,46 @@ def _card_signs(rows: list[Transaction], opening: Decimal | None, closing: Decim
     return bool(payments) and sum(1 for a in payments if a < 0) > len(payments) / 2
 
 
+_View = tuple[bool, list[Transaction], Decimal | None, Decimal | None]
+
+
+def _view(
+    transactions: list[Transaction],
+    rows: Sequence[_Row],
+    opening: Decimal | None,
+    closing: Decimal | None,
+    *,
+    card: bool,
+) -> _View:
+    """The rows and balances read as a card's (balances owed) or an account's, with the signs
+    the arithmetic chooses."""
+    if card:
+        # A card's balances are what the holder owes: money out of the holder's pocket.
+        opening = -opening if opening is not None else None
+        closing = -closing if closing is not None else None
+        if _card_signs(transactions, opening, closing):
+            transactions = [t.model_copy(update={"amount": -t.amount}) for t in transactions]
+    signed = [
+        SignedRow(t.amount, t.balance, row.sign_group)
+        for t, row in zip(transactions, rows, strict=True)
+    ]
+    chosen = choose_signs(signed, opening, closing)
+    if chosen is not None:
+        transactions = [
+            t.model_copy(update={"amount": amount})
+            for t, amount in zip(transactions, chosen, strict=True)
+        ]
+    return card, transactions, opening, closing
+
+
+def _view_fit(view: _View) -> tuple[int, int]:
+    _, transactions, opening, closing = view
+    result = fit(
+        [t.amount for t in transactions], [t.balance for t in transactions], opening, closing
+    )
+    return -result.breaks, result.checks
+
+
 def _statement(section: _Section, fields: HeaderFields) -> AccountReading:
     transactions = [
         Transaction(
@@ -431,22 +481,11 @@ def _statement(section: _Section, fields: HeaderFields) -> AccountReading:
     closing = (
         fields.closing_balance if fields.closing_balance is not None else section.table_closing
     )
-    if fields.card_statement:
-        # A card's balances are what the holder owes: money out of the holder's pocket.
-        opening = -opening if opening is not None else None
-        closing = -closing if closing is not None else None
-        if _card_signs(transactions, opening, closing):
-            transactions = [t.model_copy(update={"amount": -t.amount}) for t in transactions]
-    signed = [
-        SignedRow(t.amount, t.balance, row.sign_group)
-        for t, row in zip(transactions, section.rows, strict=True)
-    ]
-    chosen = choose_signs(signed, opening, closing)
-    if chosen is not None:
-        transactions = [
-            t.model_copy(update={"amount": amount})
-            for t, amount in zip(transactions, chosen, strict=True)
-        ]
+    # A card marker ("card statement") makes the card's view plausible; the arithmetic decides
+    # between it and an account's (a debit card's statement is an account's).
+    views = [_view(transactions, section.rows, opening, closing, card=True)] * fields.card_statement
+    views.append(_view(transactions, section.rows, opening, closing, card=False))
+    card, transactions, opening, closing = max(views, key=_view_fit)  # first of equals: card
     statement = Statement(
         bank_name=fields.bank_name,
         account_holder=fields.account_holder,
@@ -460,7 +499,7 @@ def _statement(section: _Section, fields: HeaderFields) -> AccountReading:
         closing_balance=closing,
         transactions=transactions,
     )
-    return AccountReading(statement, fields.card_statement, section.rows_without_amount)
+    return AccountReading(statement, card, section.rows_without_amount)
 
 
 def read_statement(pages: Sequence[tuple[int, Sequence[Line]]], page_height: float) -> Reading:

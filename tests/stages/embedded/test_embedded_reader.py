@@ -245,3 +245,40 @@ def test_card_statement_printing_only_unsigned_purchases() -> None:
     )
     statement = read_statement([(1, lines)], PAGE_HEIGHT).primary.statement
     assert [t.amount for t in statement.transactions] == [Decimal("-1500.00"), Decimal("-850.00")]
+
+
+def test_description_words_inside_a_narrow_date_column_are_not_swallowed_by_an_iso_date() -> None:
+    # A centred 'Date' title spans less than the dates under it; the description's first words
+    # fall into the date cell, and '2003-10-14 Payroll Deposit' must not parse as one date.
+    header = ((12, "Date"), (68, "Description"), (150, "Withdrawals"), (200, "Deposits"))
+    lines = rows(
+        (100, (*header, (250, "Balance"))),
+        (115, ((5, "2003-10-08"), (60, "Previous balance"), (250, "0.55"))),
+        (
+            130,
+            ((5, "2003-10-14"), (60, "Payroll Deposit HOTEL"), (200, "694.81"), (250, "695.36")),
+        ),
+    )
+    statement = read_statement([(1, lines)], PAGE_HEIGHT).primary.statement
+    (row,) = statement.transactions
+    assert (row.description, row.amount) == ("Payroll Deposit HOTEL", Decimal("694.81"))
+    assert statement.opening_balance == Decimal("0.55")
+
+
+def test_a_debit_card_statement_is_read_as_an_account_when_its_balances_say_so() -> None:
+    # "Debit Card Statement" names a card, but the balances rise with deposits: an account.
+    header = ((40, "Date"), (120, "Description"), (330, "Withdrawals"), (400, "Deposits"))
+    lines = rows(
+        (40, ((40, "Debit Card Statement"),)),
+        (52, ((40, "Opening Balance"), (400, "$4,500.25"))),
+        (100, (*header, (480, "Balance"))),
+        (130, ((40, "06-01-2021"), (120, "Parking"), (330, "$25.00"), (480, "$4,475.25"))),
+        (145, ((40, "06-30-2021"), (120, "Refund"), (400, "$5.00"), (480, "$4,480.25"))),
+    )
+    reading = read_statement([(1, lines)], PAGE_HEIGHT).primary
+    assert reading.card_statement is False
+    assert reading.statement.opening_balance == Decimal("4500.25")
+    assert [(t.date, t.amount) for t in reading.statement.transactions] == [
+        (dt.date(2021, 6, 1), Decimal("-25.00")),
+        (dt.date(2021, 6, 30), Decimal("5.00")),
+    ]
