@@ -118,15 +118,15 @@ def report_json(scores: Sequence[DocumentScore], engine: str) -> str:
 def documents_markdown(scores: Sequence[DocumentScore]) -> str:
     """Per document, worst first: the table the README shows for the real-world statements."""
     lines = [
-        "| document | status | rows read / expected | row F1 | header |",
-        "|---|---|---:|---:|---:|",
+        "| document | status | rows read / expected | row F1 | header | silent errors |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for score in worst_first(scores):
         status = score.status or f"failed: {score.error or 'no result'}"
         lines.append(
             f"| {Path(score.document).name} | {status} "
             f"| {score.rows.predicted} / {score.rows.expected} | {score.rows.f1:.3f} "
-            f"| {_percent(score.header_accuracy)} |"
+            f"| {_percent(score.header_accuracy)} | {score.silent_errors} |"
         )
     return "\n".join(lines) + "\n"
 

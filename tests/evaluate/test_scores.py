@@ -96,7 +96,9 @@ def test_silent_errors_count_wrong_rows_and_balances_under_a_checked_status() ->
     report = json.loads(report_json(scores, "embedded"))
     assert report["summary"]["silent_errors"] == 4
     assert [d["silent_errors"] for d in report["documents"]] == [4, 0]
-    assert report_markdown(scores, "embedded").splitlines()[-1].endswith("| 4 |")
+    summary_table, documents_table = report_markdown(scores, "embedded").split("\n\n")
+    assert summary_table.splitlines()[-1].endswith("| 4 |")
+    assert documents_table.splitlines()[2].endswith("| 4 |")  # worst first
 
 
 def test_json_report() -> None:
