@@ -105,6 +105,12 @@ def extract_command(
     replicas: str | None = typer.Option(
         None, "--replicas", help="Copies of each server: N, or per server or role (ocr=3)."
     ),
+    cluster: str | None = typer.Option(
+        None,
+        "--cluster",
+        help="Read on a Ray cluster (ray://HEAD:10001, or local); needs -o FOLDER and paths "
+        "every node can read.",
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached model answers."),
     config: Path | None = typer.Option(None, "--config", help="TOML config file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
@@ -152,6 +158,11 @@ def extract_command(
         ocr=ocr,
         explain=explain,
     )
+    if cluster is not None:
+        from dualread.cli.cluster import extract_on_cluster
+
+        given = {name: value for name, value in flags.items() if value is not None}
+        raise typer.Exit(extract_on_cluster(reporter, cluster, files, output, fmt, given, options))
     many = len(files) > 1
     worst = 0
     to_stdout: list[ExtractionResult] = []

@@ -75,3 +75,12 @@ def test_overhead_quick(tmp_path: Path) -> None:
     image = result["results"]["image_path_per_page"]
     assert {"render", "encode", "request_body"} <= set(image)
     assert result["results"]["profile_top_self_time"]
+
+
+@pytest.mark.slow
+def test_scaling_quick(tmp_path: Path) -> None:
+    result = run_quick("scaling", tmp_path / "scaling.json")
+    assert set(result["ratios"]) == {"linear_1", "linear_2"}
+    kill = result["results"]["kill"]
+    assert kill["identical"] and kill["read_once"] and kill["restarts"]
+    assert result["results"]["outputs_identical_across_replica_counts"] is True
