@@ -16,7 +16,7 @@ from dualread.runtime.docker import DockerEngine, DockerError
 from dualread.runtime.driver import DriverInfo, detect_driver, driver_problems
 from dualread.runtime.errors import ServersUnavailable
 from dualread.runtime.factory import plan_for
-from dualread.runtime.gpu import GpuReport, chosen_gpus, detect_gpus, driver_versions
+from dualread.runtime.gpu import GpuReport, chosen_gpus, detect_gpus
 from dualread.runtime.plan import Plan
 from dualread.runtime.replicas import replica_specs
 from dualread.runtime.servers import ServerSet, ServerSpec, server_set
@@ -64,9 +64,18 @@ def gpu_section(found: GpuReport) -> dict[str, Any]:
     return {
         "source": found.source,
         "error": found.error,
-        "driver": driver_versions() if found.gpus else None,
         "visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
         "devices": [gpu.to_dict() for gpu in found.gpus],
+    }
+
+
+def driver_section(info: DriverInfo, servers: ServerSet) -> dict[str, Any]:
+    return {
+        "version": info.version,
+        "cuda": info.cuda,
+        "source": info.source,
+        "error": info.error,
+        "will_not_start": driver_problems(info, (s.kind for s in servers.servers)),
     }
 
 
@@ -76,13 +85,16 @@ def plan_report(
     mode: Mode = "auto",
     images: Mapping[ServerKind, str] | None = None,
     gpus: GpuReport | None = None,
+    driver: DriverInfo | None = None,
 ) -> dict[str, Any]:
-    """The GPUs (as ``--gpus`` limits them) and the plan with its replicas; probes no server."""
+    """The GPUs (as ``--gpus`` limits them), the driver, and the plan with its replicas; probes
+    no server."""
     servers = server_set(settings, images)
     found = chosen_gpus(gpus if gpus is not None else detect_gpus(), settings.gpus)
     plan = plan_for(servers, settings, found, mode=mode)
     return {
         "gpus": gpu_section(found),
+        "driver": driver_section(driver if driver is not None else detect_driver(), servers),
         "plan": plan.to_dict(),
         "replicas": replica_table(servers, plan),
     }
@@ -127,18 +139,12 @@ def doctor_report(
             server_reports.append(server_report(spec, admin))
         finally:
             admin.close()
-    placement = plan_report(settings, mode=mode, images=images, gpus=gpus)
+    placement = plan_report(settings, mode=mode, images=images, gpus=gpus, driver=found_driver)
     fallback = "a server or model is missing: extract --engine auto uses the embedded engine"
     ready = all(r["reachable"] and not r.get("models_missing") for r in server_reports)
     return {
         "gpus": placement["gpus"],
-        "driver": {
-            "version": found_driver.version,
-            "cuda": found_driver.cuda,
-            "source": found_driver.source,
-            "error": found_driver.error,
-            "will_not_start": driver_problems(found_driver, (s.kind for s in servers.servers)),
-        },
+        "driver": placement["driver"],
         "docker": docker_report(servers, docker_socket),
         "servers": server_reports,
         "roles": {

@@ -179,46 +179,6 @@ def chosen_gpus(report: GpuReport, choice: str | None) -> GpuReport:
     return GpuReport(tuple(select_gpus(report.gpus, choice)), report.source, report.error)
 
 
-NVIDIA_SMI_DRIVER_QUERY = ("nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader")
-
-
-def cuda_version(nvml_value: int) -> str:
-    """NVML's CUDA driver version (``13000``) as users read it (``13.0``)."""
-    return f"{nvml_value // 1000}.{nvml_value % 1000 // 10}"
-
-
-def driver_versions(
-    run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
-) -> dict[str, str | None]:
-    """The NVIDIA driver and the newest CUDA it supports: NVML, else nvidia-smi (driver only);
-    None where neither can tell. Never raises."""
-    try:
-        import pynvml  # the optional "gpu" extra (nvidia-ml-py)
-
-        pynvml.nvmlInit()
-        try:
-            driver = pynvml.nvmlSystemGetDriverVersion()
-            cuda = int(pynvml.nvmlSystemGetCudaDriverVersion())
-        finally:
-            pynvml.nvmlShutdown()
-        text = driver.decode() if isinstance(driver, bytes) else str(driver)
-        return {"driver": text, "cuda": cuda_version(cuda), "source": "nvml"}
-    except Exception:  # no library, no driver: try the command line
-        pass
-    try:
-        done = run(
-            list(NVIDIA_SMI_DRIVER_QUERY), capture_output=True, text=True, timeout=20, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return {"driver": None, "cuda": None, "source": "none"}
-    lines = done.stdout.strip().splitlines() if done.returncode == 0 else []
-    return {
-        "driver": lines[0].strip() if lines else None,
-        "cuda": None,
-        "source": "nvidia-smi" if lines else "none",
-    }
-
-
 def free_memory_gib(indexes: Sequence[int]) -> float | None:
     """The least free memory among the GPUs ``indexes`` (GiB), read through NVML; None where
     NVML cannot tell (no driver, no ``gpu`` extra, no GPUs named)."""

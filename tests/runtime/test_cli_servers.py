@@ -11,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from dualread.runtime import doctor
+from dualread.runtime.driver import DriverInfo
 from dualread.runtime.gpu import Gpu, GpuReport
 from dualread.runtime.launcher import Placement
 from tests.docker_support import docker_client
@@ -153,9 +154,13 @@ def test_servers_plan_json_shows_replicas_for_the_chosen_gpus(
 ) -> None:
     eight = GpuReport(tuple(Gpu(i, "NVIDIA H200", 143771, 0) for i in range(8)), "nvml")
     monkeypatch.setattr(doctor, "detect_gpus", lambda: eight)
+    h200_driver = DriverInfo("580.159.04", "13.0", "nvml")
+    monkeypatch.setattr(doctor, "detect_driver", lambda: h200_driver)
     result = CliRunner().invoke(cli(), ["servers", "plan", "--json", "--gpus", "0,2,5"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
+    assert (report["driver"]["version"], report["driver"]["cuda"]) == ("580.159.04", "13.0")
+    assert report["driver"]["will_not_start"] == []
     assert [d["index"] for d in report["gpus"]["devices"]] == [0, 2, 5]
     assert report["plan"]["gpus_used"] == [0, 2, 5]
     copies = [(r["server"], r["gpus"]) for r in report["replicas"]]

@@ -159,35 +159,3 @@ def test_the_recorded_two_h200_host_parses_from_both_tools() -> None:
     header = parse_nvidia_smi_csv((recorded / "nvidia-smi-query-header-h200x2.csv").read_text())
     assert [g.memory_total_mib for g in header] == [143771, 143771]
     assert chosen_gpus(GpuReport(tuple(from_smi), "nvidia-smi"), "1").gpus == (from_smi[1],)
-
-
-def test_driver_and_cuda_versions_as_the_recorded_h200_host_reports_them(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    recorded = (REPO_ROOT / "bench/results/gpu-h200x2/nvml-h200x2.txt").read_text().splitlines()
-    driver, cuda = recorded[1].split()[1], int(recorded[2].split()[1])  # 580.159.04, 13000
-    module = types.ModuleType("pynvml")
-    module.nvmlInit = lambda: None  # type: ignore[attr-defined]
-    module.nvmlShutdown = lambda: None  # type: ignore[attr-defined]
-    module.nvmlSystemGetDriverVersion = lambda: driver  # type: ignore[attr-defined]
-    module.nvmlSystemGetCudaDriverVersion = lambda: cuda  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "pynvml", module)
-    assert gpu.driver_versions() == {"driver": "580.159.04", "cuda": "13.0", "source": "nvml"}
-
-
-def test_driver_version_from_nvidia_smi_when_nvml_is_missing(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setitem(sys.modules, "pynvml", None)  # import fails, as without the extra
-    query = (REPO_ROOT / "bench/results/gpu-h200x2/nvidia-smi-query-h200x2.csv").read_text()
-    drivers = "".join(line.rsplit(",", 1)[1].strip() + "\n" for line in query.splitlines())
-
-    def run(argv: list[str], **_: object) -> subprocess.CompletedProcess[str]:
-        assert argv[1] == "--query-gpu=driver_version"
-        return subprocess.CompletedProcess(argv, 0, drivers, "")
-
-    assert gpu.driver_versions(run) == {
-        "driver": "580.159.04",
-        "cuda": None,
-        "source": "nvidia-smi",
-    }
