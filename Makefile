@@ -5,7 +5,7 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 SAMPLE := fixtures/sample/statement.pdf
 
-.PHONY: demo test check lint typecheck setup system-deps bench
+.PHONY: gpu-check demo test check lint typecheck setup system-deps bench
 
 $(UV):
 	python3 -m pip install --user --quiet "uv==$(UV_VERSION)"
@@ -32,3 +32,8 @@ check: lint
 
 bench: setup
 	$(UV) run --frozen python -m bench
+
+# On a GPU host: build the images, start the servers per the plan, time the switches, run
+# `dualread eval` per route over the fixtures and ../shared/realworld, write gpu-check.json.
+gpu-check: setup
+	$(UV) run --frozen python -m dualread.testing.gpucheck
