@@ -28,7 +28,7 @@ from dualread.config import Settings
 from dualread.documents import open_document
 from dualread.evaluate.scores import score_document
 from dualread.evaluate.truth import Case, find_cases
-from dualread.pipeline import AlwaysReady, BatchOptions, DocumentReading, read_batch
+from dualread.pipeline import AlwaysReady, BatchOptions, DocumentEvidence, read_batch
 from dualread.readers import Readers
 from dualread.statement import Statement
 from dualread.testing.standins.launch import start_standin
@@ -37,13 +37,13 @@ REALWORLD = ROOT.parent / "shared" / "realworld"
 READER_TIMEOUT_S = 900.0  # a page read by OCR on a busy two-core machine
 
 
-def _route_alone(reading: DocumentReading, route: str) -> Statement | None:
+def _route_alone(reading: DocumentEvidence, route: str) -> Statement | None:
     """The route's first reading of the whole document, before any vote."""
     first = next((c for c in reading.candidates if c.route == route), None)
     return first.statement if first is not None else None
 
 
-def _document_row(case: Case, reading: DocumentReading, seconds: float) -> dict[str, Any]:
+def _document_row(case: Case, reading: DocumentEvidence, seconds: float) -> dict[str, Any]:
     truth = case.truth.statement
     result = reading.decision.statement if reading.decision is not None else None
     routes = {"route_a": _route_alone(reading, "visual"), "route_b": _route_alone(reading, "ocr")}
@@ -51,12 +51,13 @@ def _document_row(case: Case, reading: DocumentReading, seconds: float) -> dict[
         name: row_errors(truth, statement if statement is not None else Statement())
         for name, statement in {**routes, "consensus": result}.items()
     }
-    score = score_document(case, result, status=reading.status)
+    status = reading.decision.status if reading.decision is not None else None
+    score = score_document(case, result, status=status)
     return {
         "document": case.document.name,
         "rows": len(truth.transactions),
         "rows_wrong": wrong,
-        "status": reading.status,
+        "status": status,
         "passes": len(reading.passes),
         "silent_errors": score.silent_errors,
         "failures": reading.failures[-2:],
@@ -91,9 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             max_passes=args.max_passes,
         )
         readers = Readers(settings, AnswerCache(settings.cache_dir, enabled=False), "rapidocr")
-        options = BatchOptions(
-            routes=("visual", "ocr"), third_voter=False, max_passes=args.max_passes
-        )
+        options = BatchOptions(routes=("visual", "ocr"), embedded=False, max_passes=args.max_passes)
         for case in cases:
             started = time.perf_counter()
             with open_document(case.document, password=case.password) as document:

@@ -19,9 +19,9 @@ Route = Literal["visual", "ocr"]
 (``ocr``) transcribes pages to Markdown and turns that into JSON."""
 
 Status = Literal["agreed", "resolved", "unresolved", "single", "unverified"]
-"""How sure a result is; consensus decides it (see :mod:`dualread.consensus.decider`). One reader's
+"""How sure a result is; consensus decides it (see :func:`dualread.consensus.decide`). One reader's
 result is ``single`` when its arithmetic holds and ``unverified`` when nothing printed could check
-it (:func:`dualread.pipeline.single_reader_status`)."""
+it."""
 
 OnDispute = Literal["null", "best"]
 """What a value the readings left disputed becomes: null where the schema allows, or the best

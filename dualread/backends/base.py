@@ -11,11 +11,17 @@ from typing import Any, Protocol
 
 
 class BackendError(Exception):
-    """A model call that failed after retries. ``str()`` is one line, with no statement content."""
+    """A model call that failed after retries. ``str()`` is one line, with no statement content.
+
+    Where it sits among dualread's errors, and its exit code: :mod:`dualread.exit_codes`.
+    """
 
 
-class ServerUnavailable(BackendError):
-    """The server could not be reached at all (connection refused, DNS, timeout on connect)."""
+class ServerUnreachable(BackendError):
+    """The server could not be reached at all (connection refused, DNS, timeout on connect).
+
+    One server on one call; :class:`dualread.runtime.errors.ServersUnavailable` is the runtime
+    giving up on the servers a batch needs."""
 
 
 @dataclass(frozen=True)

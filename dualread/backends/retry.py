@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from dualread.backends.base import BackendError, ServerUnavailable
+from dualread.backends.base import BackendError, ServerUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class TransientError(Exception):
     """One failed attempt that may succeed when repeated.
 
     ``reached`` says whether the server answered at all: a call whose every attempt failed
-    without reaching the server becomes :class:`ServerUnavailable`, anything else
+    without reaching the server becomes :class:`ServerUnreachable`, anything else
     :class:`BackendError`.
     """
 
@@ -76,7 +76,7 @@ def with_retries(
                 time.sleep(delay)
     assert last is not None
     if not reached:
-        raise ServerUnavailable(f"{server}: not reachable after {total} attempts ({last.reason})")
+        raise ServerUnreachable(f"{server}: not reachable after {total} attempts ({last.reason})")
     raise BackendError(f"{server}: failed after {total} attempts ({last.reason})")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -48,8 +48,9 @@ def eval_command(
         "beside each X.pdf/.jpg.",
         show_default=False,
     ),
-    engine: Literal[Engine, Route] = typer.Option(
-        "auto", "--engine", help="Which engine, or which single route, reads the documents."
+    engine: Engine = typer.Option("auto", "--engine", help="Which engine reads the documents."),
+    route: Route | None = typer.Option(
+        None, "--route", help="Read with one VLM route only (no consensus): visual or ocr."
     ),
     ocr: OcrEngine = typer.Option("rapidocr", "--ocr", help="OCR of the embedded engine."),
     third_voter: bool = typer.Option(
@@ -105,6 +106,7 @@ def eval_command(
             cases,
             settings=settings,
             engine=engine,
+            route=route,
             ocr=ocr,
             third_voter=third_voter,
             on_score=progress,
@@ -113,9 +115,9 @@ def eval_command(
             advance.phase("evaluate", 1)
 
     if json_output:
-        sys.stdout.write(report_json(scores, engine))
+        sys.stdout.write(report_json(scores, route or engine))
     elif markdown:
-        sys.stdout.write(report_markdown(scores, engine))
+        sys.stdout.write(report_markdown(scores, route or engine))
     else:
         from rich.console import Console
 

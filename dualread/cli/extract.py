@@ -151,10 +151,11 @@ def extract_command(
     from dualread.outputs import RENDERERS, write_atomic
 
     options = ExtractOptions(
-        engine=route or engine,
+        engine=engine,
+        route=route,
         password=password,
         pages=pages,
-        third_voter=True if third_voter is None else third_voter,
+        third_voter=third_voter,
         ocr=ocr,
         explain=explain,
     )
@@ -177,8 +178,8 @@ def extract_command(
             worst = max(worst, result.exit_code)
             if result.error:
                 reporter.error(result.error)
+            if result.document is None:
                 continue
-            assert result.document is not None
             reporter.result(result)
             if result.explain:
                 reporter.explain(result.explain)

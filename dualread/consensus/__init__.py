@@ -2,7 +2,6 @@
 
 The public API:
 
-- :func:`agree` -- do two readings agree? (the fast path after the two routes' first passes)
 - :func:`decide` -- vote any number of readings into one statement with confidence, disputes
   and the arithmetic report
 - :func:`explain` -- a human-readable difference report between two readings (``--explain``)
@@ -22,10 +21,7 @@ from dualread.arithmetic import ArithmeticReport, check
 from dualread.choices import OnDispute, Status
 from dualread.consensus.compare import (
     DESCRIPTION_THRESHOLD,
-    Agreement,
     CandidateLike,
-    SlotDifference,
-    agree,
     explain,
 )
 from dualread.consensus.decider import decide
@@ -33,16 +29,13 @@ from dualread.consensus.result import Decision, Dispute, Severity
 
 __all__ = [
     "DESCRIPTION_THRESHOLD",
-    "Agreement",
     "ArithmeticReport",
     "CandidateLike",
     "Decision",
     "Dispute",
     "OnDispute",
     "Severity",
-    "SlotDifference",
     "Status",
-    "agree",
     "check",
     "decide",
     "explain",

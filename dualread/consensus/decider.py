@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dualread.arithmetic import check
+from dualread.arithmetic import ArithmeticReport, check
 from dualread.choices import OnDispute, Status
 from dualread.consensus.ballots import Ballots, candidate_labels, header_votes, slot_votes
 from dualread.consensus.compare import DESCRIPTION_THRESHOLD, CandidateLike
@@ -34,12 +34,19 @@ from dualread.consensus.vote import Vote
 from dualread.statement import Statement, Transaction
 
 _TEXT_DOUBT = 0.5  # factor on the confidence of a row whose text alone is disputed
+_UNVERIFIED_ROW_CONFIDENCE = 0.3  # below a single reading's 0.5: nothing confirmed these rows
+UNVERIFIED_REVIEW = (
+    "one reader, and the statement prints no running balance and no opening and closing "
+    "balance (or printed totals) to check its rows against: check them by hand"
+)
+"""Why an unverified result needs a person (the record's ``review`` line)."""
 
 
 def decide(
     candidates: Sequence[CandidateLike],
     *,
     on_dispute: OnDispute = "null",
+    readers: int | None = None,
     description_threshold: float = DESCRIPTION_THRESHOLD,
 ) -> Decision:
     """Vote the candidates into one statement.
@@ -53,8 +60,17 @@ def decide(
     pages) votes only on decisions on those pages: pass it as it is, not spliced into a full
     reading, or its route's first reading would vote twice elsewhere.
 
-    The status is "unresolved" only while a value dispute remains; disputes on a row's text
-    alone leave it "resolved" (see the module docstring).
+    The status is decided here and nowhere else:
+
+    - "single": one reader was asked and read the document, and its arithmetic holds (a reading
+      whose own numbers contradict each other is "unresolved");
+    - "unverified": one reader, and nothing printed let the arithmetic check it: its rows'
+      confidence stays below a single reading's and ``review`` says why a person should look;
+    - "unresolved": a value dispute remains, or only one of the ``readers`` asked (default: as
+      many as gave readings) gave a reading, so nothing could confirm it;
+    - "agreed": every reading agreed on every value at the first pass of each route;
+    - "resolved": the readings differed, or agreed only after extra passes, and the vote or
+      the arithmetic settled every value; at most a row's text stays in doubt.
 
     ``disputed_pages`` are the pages where another route-A pass could still change the
     outcome; the pipeline stops re-reading when it is empty. A page with disputes is left out
@@ -121,24 +137,36 @@ def decide(
         *header,
         *(p for s in slots for p in (s.votes() if s.presence.chosen.value else [s.presence])),
     ]
+    status = _status(candidates, readers, relevant, disputes, report)
+    if status == "unverified":
+        row_confidence = [min(c, _UNVERIFIED_ROW_CONFIDENCE) for c in row_confidence]
     return Decision(
         statement=statement,
-        status=_status(candidates, relevant, disputes),
+        status=status,
         field_confidence=field_confidence,
         row_confidence=row_confidence,
         disputes=disputes,
         arithmetic=report,
         disputed_pages=pages_to_reread(disputes),
+        review=UNVERIFIED_REVIEW if status == "unverified" else None,
     )
 
 
 def _status(
-    candidates: Sequence[CandidateLike], votes: Sequence[Vote], disputes: Sequence[Dispute]
+    candidates: Sequence[CandidateLike],
+    readers: int | None,
+    votes: Sequence[Vote],
+    disputes: Sequence[Dispute],
+    report: ArithmeticReport,
 ) -> Status:
-    if len(candidates) == 1:
-        return "single"
+    routes = [c.route for c in candidates]
+    if len(set(routes)) == 1 and (readers or 1) > 1:
+        return "unresolved"  # the other readers failed: nothing confirms this one
+    if len(candidates) == 1:  # its own arithmetic is all that can check it
+        return "unresolved" if report.ok is False else "single" if report.ok else "unverified"
     if any(d.severity == "value" for d in disputes):
         return "unresolved"
     if not disputes and all(p.how == "unanimous" for p in votes):
-        return "agreed"
+        # Agreement only after a route read again is not the fast path.
+        return "agreed" if len(set(routes)) == len(routes) else "resolved"
     return "resolved"  # the readings differed, and at most their text stays in doubt

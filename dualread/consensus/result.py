@@ -58,6 +58,7 @@ class Decision:
     disputes: list[Dispute]
     arithmetic: ArithmeticReport
     disputed_pages: frozenset[int]  # pages another route-A pass could still settle (decide())
+    review: str | None = None  # why a person should check the result (status "unverified")
 
     def to_dict(self) -> dict[str, Any]:
         """The consensus parts of the JSON ``extraction`` block."""
@@ -69,7 +70,7 @@ class Decision:
             },
             "disputes": [d.to_dict() for d in self.disputes],
             "arithmetic": self.arithmetic.to_dict(),
-        }
+        } | ({} if self.review is None else {"review": self.review})
 
 
 def json_value(value: Any) -> Any:

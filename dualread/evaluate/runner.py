@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
-from dualread.api import Engine, extract
-from dualread.choices import OcrEngine
+from dualread.api import extract
+from dualread.choices import Engine, OcrEngine, Route
 from dualread.config import Settings
 from dualread.evaluate.scores import DocumentScore, score_document
 from dualread.evaluate.truth import Case, statement_from_document
@@ -16,15 +16,17 @@ def evaluate_case(
     *,
     settings: Settings,
     engine: Engine,
+    route: Route | None = None,
     ocr: OcrEngine = "rapidocr",
     third_voter: bool | None = None,
 ) -> DocumentScore:
-    """Extract one case (with its manifest password) and score it; ``third_voter`` as in
-    :class:`dualread.api.ExtractOptions`."""
+    """Extract one case (with its manifest password) and score it; ``route`` and
+    ``third_voter`` as in :class:`dualread.api.ExtractOptions`."""
     result = extract(
         case.document,
         settings=settings,
         engine=engine,
+        route=route,
         password=case.password,
         ocr=ocr,
         third_voter=third_voter,
@@ -49,6 +51,7 @@ def evaluate(
     *,
     settings: Settings,
     engine: Engine = "auto",
+    route: Route | None = None,
     ocr: OcrEngine = "rapidocr",
     third_voter: bool | None = None,
     on_score: Callable[[DocumentScore], None] | None = None,
@@ -56,7 +59,7 @@ def evaluate(
     """Score every case in turn (a generator, so a caller can show progress)."""
     for case in cases:
         score = evaluate_case(
-            case, settings=settings, engine=engine, ocr=ocr, third_voter=third_voter
+            case, settings=settings, engine=engine, route=route, ocr=ocr, third_voter=third_voter
         )
         if on_score is not None:
             on_score(score)

@@ -18,6 +18,7 @@ from dualread.runtime.errors import ServersUnavailable
 from dualread.runtime.factory import plan_for
 from dualread.runtime.gpu import GpuReport, chosen_gpus, detect_gpus
 from dualread.runtime.plan import Plan
+from dualread.runtime.readiness import ServerReadiness, auto_engine
 from dualread.runtime.replicas import replica_specs
 from dualread.runtime.servers import ServerSet, ServerSpec, server_set
 
@@ -140,8 +141,14 @@ def doctor_report(
         finally:
             admin.close()
     placement = plan_report(settings, mode=mode, images=images, gpus=gpus, driver=found_driver)
-    fallback = "a server or model is missing: extract --engine auto uses the embedded engine"
-    ready = all(r["reachable"] and not r.get("models_missing") for r in server_reports)
+    engine, reason = auto_engine(
+        [
+            ServerReadiness(
+                r["server"], r["url"], r["reachable"], tuple(r.get("models_missing", ()))
+            )
+            for r in server_reports
+        ]
+    )
     return {
         "gpus": placement["gpus"],
         "driver": placement["driver"],
@@ -152,6 +159,6 @@ def doctor_report(
         },
         "plan": placement["plan"],
         "replicas": placement["replicas"],
-        "engine": "vlm" if ready else "embedded",
-        "engine_reason": "every server answers with its models" if ready else fallback,
+        "engine": engine,  # what extract --engine auto picks: the same verdict
+        "engine_reason": reason,
     }

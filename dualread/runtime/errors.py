@@ -1,4 +1,7 @@
-"""Errors the runtime raises. Every message is one line and names the server and what to do."""
+"""Errors the runtime raises. Every message is one line and names the server and what to do.
+
+Where they sit among dualread's errors, and their exit codes: :mod:`dualread.exit_codes`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from __future__ import annotations
 class ServersUnavailable(Exception):
     """The model servers a batch needs could not be brought up, or died twice (CLI exit code 4).
 
-    Readings finished before the failure stay valid; the caller keeps them.
+    Readings finished before the failure stay valid: the pipeline votes and hands them over.
     """
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from dualread.backends.base import Backend, BackendError, ChatReply, ChatRequest, ServerUnavailable
+from dualread.backends.base import Backend, BackendError, ChatReply, ChatRequest, ServerUnreachable
 from dualread.runtime.servers import ServerSpec
 
 log = logging.getLogger("dualread.runtime")
@@ -134,7 +134,7 @@ class ReplicaBackend:
                     return copy
                 if not live and not any(c.reviving for c in self._copies):
                     names = ", ".join(c.spec.name for c in self._copies)
-                    raise ServerUnavailable(f"every copy of {self.name} is down ({names})")
+                    raise ServerUnreachable(f"every copy of {self.name} is down ({names})")
                 self._lock.wait()
 
     def _give_back(self, copy: _Copy, *, served: bool = False) -> None:
@@ -146,7 +146,7 @@ class ReplicaBackend:
     def _lost(self, copy: _Copy, error: BackendError) -> bool:
         """Whether ``copy`` is down (then it is taken out, revived once, and the request moves
         on); False when it still answers."""
-        if not isinstance(error, ServerUnavailable) and self._healthy(copy.spec):
+        if not isinstance(error, ServerUnreachable) and self._healthy(copy.spec):
             return False
         with self._lock:
             self._moved += 1

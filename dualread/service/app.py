@@ -378,7 +378,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     def health() -> dict[str, Any]:
         """The model servers, the engine ``auto`` would pick now, and the queue."""
         readers = Readers(config.settings, AnswerCache(config.settings.cache_dir, enabled=False))
-        engine, reason = choose_engine("auto", readers)
+        engine, reason = choose_engine("auto", None, config.settings)
         silent = set(readers.unreachable_roles(ROLES))
         servers = {
             role: {

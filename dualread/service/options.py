@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from dualread.api import ExtractOptions
+from dualread.choices import Engine, OcrEngine, OnDispute, Route
 from dualread.config import Settings
-from dualread.stages.embedded import OcrEngine
 
 
 class JobOptions(BaseModel):
@@ -16,13 +16,13 @@ class JobOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    engine: Literal["auto", "vlm", "embedded"] = "auto"
-    route: Literal["visual", "ocr"] | None = None
+    engine: Engine = "auto"
+    route: Route | None = None
     pages: str | None = None
     password: str | None = None
     dpi: int | None = Field(default=None, ge=50, le=600)
     max_passes: int | None = Field(default=None, ge=2)
-    on_dispute: Literal["null", "best"] | None = None
+    on_dispute: OnDispute | None = None
     third_voter: bool | None = None
     ocr: OcrEngine = "rapidocr"
 
@@ -36,7 +36,8 @@ class JobOptions(BaseModel):
             dpi=self.dpi, max_passes=self.max_passes, on_dispute=self.on_dispute
         )
         options = ExtractOptions(
-            engine=self.route or self.engine,
+            engine=self.engine,
+            route=self.route,
             password=self.password,
             pages=self.pages,
             third_voter=True if self.third_voter is None else self.third_voter,

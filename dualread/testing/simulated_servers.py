@@ -6,20 +6,38 @@ what every start, load, wake and page costs. :class:`SimulatedLauncher` and
 through the same interfaces as Docker, processes and the HTTP admin clients. Costs are seconds
 of the real thing; the host sleeps ``cost * scale`` (``scale=0`` for fast tests), so a wall time
 divided by ``scale`` reads in real-world seconds.
+
+:func:`simulated_control` and :func:`read_simulated` run the product's own
+:func:`~dualread.pipeline.read_batch` over them: the stages and prompts are real, the clients
+are :class:`SimulatedBackend` answering from an oracle at the host's costs.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
-from dualread.backends.base import ServerUnavailable
+from dualread.backends.base import Backend, BackendError, ChatReply, ChatRequest, ServerUnreachable
+from dualread.cache import AnswerCache
+from dualread.config import ROLES, Role, Settings
+from dualread.documents import open_document
+from dualread.pipeline import BatchOptions, DocumentEvidence, read_batch
+from dualread.readers import Readers
 from dualread.runtime.admin import ServerAdmin
 from dualread.runtime.launcher import LaunchState, Placement
+from dualread.runtime.scheduler import ServerManager
 from dualread.runtime.servers import ServerSpec
+from dualread.testing.oracle import build_oracle_index
+from dualread.testing.standins.answers import Answerer, ChatCall
+from dualread.testing.standins.oracle_index import OracleIndex
+from dualread.testing.standins.server import Stats
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -77,13 +95,35 @@ class SimulatedHost:
         self.max_resident_models = 0
         self.implicit_loads = 0  # requests that found their model unloaded
         self.events: list[str] = []
+        self._busy: list[tuple[float, float]] = []  # real intervals the host spent working
 
     def state(self, name: str) -> _ServerState:
         return self.states.setdefault(name, _ServerState())
 
     def spend(self, seconds: float) -> None:
         if self.scale:
+            self.note_busy(seconds)
             time.sleep(seconds * self.scale)
+
+    def note_busy(self, seconds: float) -> None:
+        started = time.monotonic()
+        with self.lock:
+            self._busy.append((started, started + seconds * self.scale))
+
+    def busy_s(self) -> float:
+        """Simulated seconds in which the host was starting, loading, switching or answering:
+        the union of its busy intervals, over the scale. The pipeline's own CPU work between
+        requests is not in it (it is the same whatever the switching strategy)."""
+        if not self.scale:
+            return 0.0
+        total, reach = 0.0, float("-inf")
+        with self.lock:
+            intervals = sorted(self._busy)
+        for start, end in intervals:
+            if end > reach:
+                total += end - max(start, reach)
+                reach = end
+        return total / self.scale
 
     def note_residency(self, event: str) -> None:
         with self.lock:
@@ -98,11 +138,12 @@ class SimulatedHost:
         with self.lock:
             state = self.state(spec.name)
             if not state.running or time.monotonic() < state.ready_at:
-                raise ServerUnavailable(f"{spec.name}: connection refused (simulated)")
+                raise ServerUnreachable(f"{spec.name}: connection refused (simulated)")
             if model not in state.resident:
                 self.implicit_loads += 1
         seconds = self.costs.page_s.get(model, 3.0)
         if self.scale:
+            self.note_busy(seconds)
             time.sleep(seconds * self.scale)
         return seconds
 
@@ -124,6 +165,8 @@ class SimulatedLauncher:
             cost = self.host.costs.server_start_s.get(server.kind, 10.0)
             state.running, state.asleep = True, False
             state.ready_at = time.monotonic() + cost * self.host.scale
+            if self.host.scale:
+                self.host.note_busy(cost)
             state.loaded_since_start = set()
             # vLLM loads its one model while starting; Ollama loads on demand.
             state.resident = set(server.model_names) if server.kind == "vllm" else set()
@@ -213,3 +256,84 @@ def simulated_admins(
     specs: tuple[ServerSpec, ...], host: SimulatedHost
 ) -> Mapping[str, ServerAdmin]:
     return {spec.name: SimulatedAdmin(spec, host) for spec in specs}
+
+
+class SimulatedBackend:
+    """A model client whose server is simulated: each request costs the host its page time
+    (and fails like a dead server when the server is not up), and the answer is the stand-in's
+    (:class:`~dualread.testing.standins.answers.Answerer`, from an oracle index), so the real
+    stages, prompts and parsing run on it."""
+
+    def __init__(self, host: SimulatedHost, spec: ServerSpec, answerer: Answerer) -> None:
+        self.host, self.spec, self.answerer = host, spec, answerer
+        self.name = f"simulated {spec.name}"
+        self.base_url = spec.base_url
+
+    def chat(self, request: ChatRequest) -> ChatReply:
+        seconds = self.host.page(self.spec, request.model)
+        text = "\n".join(t for t in (request.system, request.prompt) if t)
+        call = ChatCall(
+            request.model,
+            request.images,
+            text,
+            request.json_schema is not None,
+            request.max_tokens,
+            request.seed,
+            request.temperature,
+        )
+        answer = self.answerer.answer(call)
+        if answer.status != 200:
+            raise BackendError(f"{self.name}: HTTP {answer.status}")
+        return ChatReply(answer.content, request.model, seconds, finish_reason=answer.finish_reason)
+
+    def is_available(self) -> bool:
+        return self.host.state(self.spec.name).running
+
+
+class SimulatedControl:
+    """The real :class:`ServerManager`, with simulated clients for the readers: what a batch
+    over simulated servers hands :func:`dualread.pipeline.read_batch` as its control."""
+
+    def __init__(self, manager: ServerManager, backends: Mapping[Role, Backend]) -> None:
+        self.manager, self._backends = manager, backends
+
+    def activate(self, role: Role) -> None:
+        self.manager.activate(role)
+
+    def call(self, role: Role, request: Callable[[], T]) -> T:
+        return self.manager.call(role, request)
+
+    def backends(self, settings: Settings) -> Mapping[Role, Backend]:
+        return self._backends
+
+    def documents_at_once(self, role: Role) -> int:
+        return self.manager.documents_at_once(role)
+
+
+def simulated_control(
+    manager: ServerManager, host: SimulatedHost, fixtures: Sequence[Path], settings: Settings
+) -> SimulatedControl:
+    """A control whose clients answer with ``fixtures``' truth (pages rendered at
+    ``settings.dpi``) at the host's costs."""
+    oracle = OracleIndex(build_oracle_index(fixtures, settings.dpi))
+    answerer = Answerer(Stats(), oracle=oracle)
+    servers = manager.servers
+    backends: dict[Role, Backend] = {
+        role: SimulatedBackend(host, servers.server_for(role), answerer) for role in ROLES
+    }
+    return SimulatedControl(manager, backends)
+
+
+def read_simulated(
+    documents: Sequence[Path],
+    control: SimulatedControl,
+    settings: Settings,
+    options: BatchOptions | None = None,
+) -> list[DocumentEvidence]:
+    """Read ``documents`` with the real :func:`~dualread.pipeline.read_batch` (both routes, no
+    embedded engine, no answer cache) over the simulated servers."""
+    readers = Readers(settings, AnswerCache(settings.cache_dir, enabled=False))
+    with ExitStack() as stack:
+        opened = [stack.enter_context(open_document(path)) for path in documents]
+        batch = options or BatchOptions(routes=("visual", "ocr"), embedded=False)
+        return list(read_batch(opened, readers, settings, batch, control))

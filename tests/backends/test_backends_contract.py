@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from dualread.backends.base import BackendError, ChatRequest, ServerUnavailable
+from dualread.backends.base import BackendError, ChatRequest, ServerUnreachable
 from dualread.backends.jsonreply import UnrepairedAnswer, ask_json, parse_json_object
 from dualread.backends.ollama import OllamaBackend
 from dualread.backends.openai_compat import OpenAIBackend
@@ -146,7 +146,7 @@ def test_persistent_5xx_is_a_backend_error(
     server = standin_server(kind, errors="http500=10")
     with pytest.raises(BackendError) as caught:
         make(server, kind, retries=2).chat(visual_request(kind, page_image))
-    assert not isinstance(caught.value, ServerUnavailable)
+    assert not isinstance(caught.value, ServerUnreachable)
     assert "failed after 3 attempts (HTTP 500)" in str(caught.value)
     assert server.stats()["faults"] == {"http500": 3}
 
@@ -157,7 +157,7 @@ def test_a_server_that_is_down_is_unavailable(
 ) -> None:
     backend = make(closed_port_url, kind, retries=2)
     assert backend.is_available() is False
-    with pytest.raises(ServerUnavailable, match="not reachable after 3 attempts"):
+    with pytest.raises(ServerUnreachable, match="not reachable after 3 attempts"):
         backend.chat(visual_request(kind, page_image))
 
 
@@ -169,7 +169,7 @@ def test_a_read_timeout_is_an_error_and_not_retried(
     started = time.perf_counter()
     with pytest.raises(BackendError, match=r"no answer within 0\.5 s") as caught:
         make(server, kind, timeout_s=0.5).chat(visual_request(kind, page_image))
-    assert not isinstance(caught.value, ServerUnavailable)
+    assert not isinstance(caught.value, ServerUnreachable)
     assert time.perf_counter() - started < 2.5
     assert server.stats()["model_calls"] == {MODEL[kind]: 1}
 
@@ -181,7 +181,7 @@ def test_an_unknown_model_is_not_retried(
     server = standin_server(kind, allow_rejections=True)
     with pytest.raises(BackendError, match="404") as caught:
         make(server, kind).chat(visual_request(kind, page_image, model="no-such-model"))
-    assert not isinstance(caught.value, ServerUnavailable)
+    assert not isinstance(caught.value, ServerUnreachable)
     assert server.stats()["rejected"] == 1  # one request: a 4xx is not retried
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from dualread.backends.base import BackendError, ServerUnavailable
+from dualread.backends.base import BackendError, ServerUnreachable
 from dualread.backends.retry import MAX_BACKOFF_S, TransientError, backoff_delay, with_retries
 
 pytestmark = pytest.mark.unit
@@ -44,7 +44,7 @@ def test_transient_failures_are_retried(no_sleeping: list[float]) -> None:
 
 def test_never_reached_is_server_unavailable() -> None:
     attempt = failing(*[TransientError("connection refused", reached=False)] * 4)
-    with pytest.raises(ServerUnavailable, match="not reachable after 4 attempts"):
+    with pytest.raises(ServerUnreachable, match="not reachable after 4 attempts"):
         with_retries(attempt, retries=3, backoff_s=0.5, server="s")
 
 
@@ -54,7 +54,7 @@ def test_reached_once_is_a_backend_error_not_unavailable() -> None:
     )
     with pytest.raises(BackendError) as caught:
         with_retries(attempt, retries=1, backoff_s=0.5, server="s")
-    assert not isinstance(caught.value, ServerUnavailable)
+    assert not isinstance(caught.value, ServerUnreachable)
     assert "failed after 2 attempts (refused)" in str(caught.value)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from dualread.backends.base import BackendError, ChatRequest, ServerUnavailable
+from dualread.backends.base import BackendError, ChatRequest, ServerUnreachable
 from dualread.backends.jsonreply import InvalidAnswer, UnrepairedAnswer, ask_json
 from dualread.backends.openai_compat import OpenAIBackend
 from dualread.statement import model_output_schema
@@ -99,7 +99,7 @@ def test_a_slow_answer_times_out_without_a_retry(llama_server: LlamaServer) -> N
     started = time.perf_counter()
     with pytest.raises(BackendError, match=r"no answer within 0\.3 s") as caught:
         backend(llama_server, timeout_s=0.3, retries=3).chat(request)
-    assert not isinstance(caught.value, ServerUnavailable)
+    assert not isinstance(caught.value, ServerUnreachable)
     assert time.perf_counter() - started < 2.0  # one attempt, not four
 
 
@@ -109,7 +109,7 @@ def test_a_closed_port_is_retried_then_unavailable() -> None:
         port = probe.getsockname()[1]
     client = OpenAIBackend(f"http://127.0.0.1:{port}/v1", retries=2, backoff_s=0.1)
     started = time.perf_counter()
-    with pytest.raises(ServerUnavailable, match="not reachable after 3 attempts"):
+    with pytest.raises(ServerUnreachable, match="not reachable after 3 attempts"):
         client.chat(ChatRequest(model="any", prompt="hello"))
     elapsed = time.perf_counter() - started
     assert 0.15 <= elapsed < 5.0  # two back-offs of 0.05-0.1 s and 0.1-0.2 s were waited

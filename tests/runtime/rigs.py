@@ -15,15 +15,21 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
 from dualread.backends.base import Backend, ChatRequest
 from dualread.backends.factory import make_backend
+from dualread.cache import AnswerCache
 from dualread.config import Role, Settings
+from dualread.documents import open_document
+from dualread.pipeline import BatchOptions, DocumentEvidence, read_batch
+from dualread.readers import Readers
 from dualread.runtime.docker import DockerEngine, DockerLauncher
 from dualread.runtime.gpu import Gpu
 from dualread.runtime.launcher import Launcher
@@ -34,6 +40,8 @@ from dualread.runtime.servers import ServerSet, ServerSpec, server_set
 from dualread.stages.contexts import NUM_CTX
 from tests.conftest import REPO_ROOT
 from tests.docker_support import docker_client
+
+T = TypeVar("T")
 
 IMAGE_REPO = "dualread-test"  # the repository tests/images builds the product images under
 ONE_SMALL_GPU = [Gpu(0, "simulated 24 GB GPU", 24564, 0)]
@@ -271,3 +279,48 @@ class DockerRig:
             for spec in self.servers.servers:
                 client.delete(f"/volumes/{spec.cache_volume}")
         self.launcher.engine.close()
+
+
+SAMPLE = REPO_ROOT / "fixtures" / "sample" / "statement.pdf"
+
+
+class _Recording:
+    """The manager as the pipeline's control, telling ``on_call`` of each model call (a
+    document's reading by one role) as it starts."""
+
+    def __init__(self, manager: ServerManager, on_call: Callable[[Role], object]) -> None:
+        self.manager, self.on_call = manager, on_call
+
+    def activate(self, role: Role) -> None:
+        self.manager.activate(role)
+
+    def call(self, role: Role, request: Callable[[], T]) -> T:
+        def recorded() -> T:
+            self.on_call(role)
+            return request()
+
+        return self.manager.call(role, recorded)
+
+    def backends(self, settings: Settings) -> Mapping[Role, Backend]:
+        return self.manager.backends(settings)
+
+    def documents_at_once(self, role: Role) -> int:
+        return self.manager.documents_at_once(role)
+
+
+def read_batch_through(
+    rig: Rig,
+    manager: ServerManager,
+    documents: int,
+    on_call: Callable[[Role], object] = lambda role: None,
+) -> list[DocumentEvidence]:
+    """Read ``documents`` copies of the sample with both routes through the product's own
+    :func:`~dualread.pipeline.read_batch`, its servers run by ``manager``; the stand-ins answer
+    what they answer for a page they hold no truth for."""
+    settings = replace(rig.settings, use_cache=False)
+    readers = Readers(settings, AnswerCache(settings.cache_dir, enabled=False))
+    options = BatchOptions(routes=("visual", "ocr"), embedded=False)
+    control = _Recording(manager, on_call)
+    with ExitStack() as stack:
+        opened = [stack.enter_context(open_document(SAMPLE)) for _ in range(documents)]
+        return list(read_batch(opened, readers, settings, options, control))

@@ -15,7 +15,6 @@ import pytest
 
 from dualread.config import Role
 from dualread.runtime.errors import ServersUnavailable
-from dualread.testing.batch_driver import run_phases
 from tests.runtime.rigs import (
     TWO_GPUS,
     DockerRig,
@@ -23,6 +22,7 @@ from tests.runtime.rigs import (
     Rig,
     manager_for,
     model_request,
+    read_batch_through,
     resident_models,
     standin_stats,
 )
@@ -78,19 +78,18 @@ def test_stop_start_phases_never_run_two_servers_at_once(rig: Rig) -> None:
     manager = manager_for(rig, prefer="restart")
     during_requests: list[tuple[str, set[str]]] = []
 
-    def request(role: Role) -> str:
+    def request(role: Role) -> None:
         during_requests.append((rig.servers.roles[role].server, rig.running()))
-        return model_request(rig, role)
 
     try:
         with Watch(rig.running) as watch:
-            run_phases(manager, 3, 2, request)
+            read_batch_through(rig, manager, 3, request)
     finally:
         manager.close()
     assert manager.plan.kind == "phased"
     assert all(running == {server} for server, running in during_requests), during_requests
     assert watch.samples >= 3 and len(watch.peak) == 1, watch.peak
-    assert manager.switch_count == 3
+    assert manager.switch_count == 2  # visual -> ocr -> json
     assert all(record.freed[-1].endswith(": stop") for record in manager.switches)
     assert rig.running() == set()
 
@@ -99,26 +98,24 @@ def test_sleep_and_unload_phases_hold_one_model_at_a_time(rig: Rig) -> None:
     manager = manager_for(rig)
     during_requests: list[tuple[str, set[str]]] = []
 
-    def request(role: Role) -> str:
+    def request(role: Role) -> None:
         spec = rig.servers.server_for(role)
         expected = f"{spec.name}:{rig.servers.model_for(role)}"
         during_requests.append((expected, resident_models(rig.servers)))
-        return model_request(rig, role)
 
     try:
         with Watch(lambda: resident_models(rig.servers)) as watch:
-            run_phases(manager, 3, 2, request)
+            read_batch_through(rig, manager, 3, request)
         assert rig.running() == {"ollama", "vllm"}  # switched without a restart
         loads = standin_stats(rig.servers.server("ollama"))["loads"]
     finally:
         manager.close()
     assert all(resident == {model} for model, resident in during_requests), during_requests
     assert watch.samples >= 3 and len(watch.peak) == 1, watch.peak
-    assert manager.switch_count == 3
+    assert manager.switch_count == 2
     assert [record.freed for record in manager.switches] == [
         ("ollama: unload openbmb/minicpm-v4.5:8b",),
         ("vllm: sleep nanonets/Nanonets-OCR-s",),
-        ("ollama: unload qwen3:8b",),
     ]
     assert manager.cold_starts == 2
     # Each phase loads its model once: the warm-up sends the requests' num_ctx (another would
@@ -131,11 +128,11 @@ def test_the_number_of_switches_does_not_grow_with_the_batch(rig: Rig) -> None:
     for documents in (1, 6):
         manager = manager_for(rig)
         try:
-            run_phases(manager, documents, 2, lambda role: model_request(rig, role))
+            read_batch_through(rig, manager, documents)
         finally:
             manager.close()
         counts[documents] = manager.switch_count
-    assert counts == {1: 3, 6: 3}
+    assert counts == {1: 2, 6: 2}
 
 
 def test_a_crashed_server_is_restarted_once_then_the_batch_fails_clearly(rig: Rig) -> None:

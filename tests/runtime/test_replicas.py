@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from dualread.api import extract_many
-from dualread.backends.base import BackendError, ChatReply, ChatRequest, ServerUnavailable
+from dualread.backends.base import BackendError, ChatReply, ChatRequest, ServerUnreachable
 from dualread.config import Settings
 from dualread.runtime.replicas import ReplicaBackend, replica_specs, replica_url
 from dualread.runtime.scheduler import ServerManager
@@ -45,7 +45,7 @@ class Copy:
 
     def chat(self, request: ChatRequest) -> ChatReply:
         if self.down:
-            raise ServerUnavailable(f"{self.base_url}: connection refused")
+            raise ServerUnreachable(f"{self.base_url}: connection refused")
         with self._lock:
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
@@ -161,7 +161,7 @@ def test_every_copy_down_for_good_fails_the_request_clearly() -> None:
     def revive(spec: ServerSpec) -> None:
         raise RuntimeError("gone")
 
-    with pytest.raises(ServerUnavailable, match="every copy of openai is down"):
+    with pytest.raises(ServerUnreachable, match="every copy of openai is down"):
         dispatch(copies, limit=1, revive=revive).chat(ChatRequest(model="m", prompt="p"))
 
 

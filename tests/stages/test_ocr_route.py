@@ -11,16 +11,15 @@ from typing import Any
 
 import pytest
 
-from dualread.backends.base import BackendError
+from dualread.backends.base import Backend, BackendError
 from dualread.backends.factory import make_backend
 from dualread.config import Settings
-from dualread.documents import open_document
+from dualread.documents import Document, open_document
 from dualread.stages import markdown_json, ocr_markdown
-from dualread.stages.candidate import PassParams, RawOutput
+from dualread.stages.candidate import Candidate, PassParams, RawOutput
 from dualread.stages.contexts import NUM_CTX
 from dualread.stages.markdown_json import markdown_to_candidate
 from dualread.stages.ocr_markdown import OcrPages, PageMarkdown, transcribe
-from dualread.stages.ocr_route import read_ocr
 from dualread.stages.pageimage import page_png
 from dualread.statement import model_output_schema
 from dualread.testing.fixtures import OracleFile, StandinRoutes, StartStandin
@@ -30,6 +29,16 @@ from dualread.testing.standins.markdown import page_markdown
 
 pytestmark = pytest.mark.contract
 SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "sample" / "statement.pdf"
+
+
+def read_ocr(
+    document: Document, ocr: Backend, json_backend: Backend, settings: Settings, params: PassParams
+) -> Candidate:
+    """Route B as the pipeline runs it: every page's markdown, then the statement from it."""
+    return markdown_to_candidate(
+        transcribe(document, ocr, settings, params), json_backend, settings, params
+    )
+
 
 PARAMS = PassParams(temperature=0.0, seed=0, dpi=200)
 OFFICIAL_PROMPT = (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dualread.backends.base import BackendError, ServerUnavailable
+from dualread.backends.base import BackendError, ServerUnreachable
 from dualread.backends.ollama import OllamaBackend
 from dualread.documents import open_document
 from dualread.stages import visual_json
@@ -126,7 +126,7 @@ def test_no_server_means_unavailable(
 ) -> None:
     running = servers()
     dead = OllamaBackend("http://127.0.0.1:9", retries=0)  # port 9 (discard): nothing listens
-    with open_document(route_fixtures[0]) as document, pytest.raises(ServerUnavailable):
+    with open_document(route_fixtures[0]) as document, pytest.raises(ServerUnreachable):
         read_visual(document, dead, running.settings, PARAMS)
 
 
