@@ -13,7 +13,7 @@ import pytest
 from dualread.backends.base import BackendError, ChatRequest, ServerUnreachable
 from dualread.backends.jsonreply import UnrepairedAnswer, ask_json, parse_json_object
 from dualread.backends.ollama import OllamaBackend
-from dualread.backends.openai_compat import OpenAIBackend
+from dualread.backends.openai_compat import OpenAIBackend, schema_name
 from dualread.statement import model_output_schema
 from dualread.testing.fixtures import StartStandin
 from dualread.testing.standins.launch import RunningStandin
@@ -114,10 +114,11 @@ def test_openai_request_shape(standin_server: StartStandin, page_image: bytes) -
     assert body["response_format"] == {
         "type": "json_schema",
         "json_schema": {
-            "name": "dualread_bank_statement_version_1",
+            "name": schema_name(model_output_schema()),
             "schema": model_output_schema(),
         },
     }
+    assert body["response_format"]["json_schema"]["name"].startswith("dualread_bank_statement_")
     assert (body["temperature"], body["seed"], body["max_completion_tokens"]) == (0.3, 7, 2000)
     assert "max_tokens" not in body  # deprecated in vLLM 0.32
     assert body["chat_template_kwargs"] == {"enable_thinking": False}
