@@ -108,8 +108,10 @@ def time_switches(manager: ServerManager, watch: MemoryWatch) -> list[dict[str, 
 
 
 def run_eval(corpus: Path, engine: str, environ: dict[str, str]) -> dict[str, Any]:
-    """``dualread eval CORPUS --engine ENGINE --json`` as a user runs it; its summary."""
-    command = [sys.executable, "-m", "dualread", "eval", str(corpus), "--engine", engine]
+    """``dualread eval CORPUS --engine vlm`` (or ``--route ROUTE`` for one route alone)
+    ``--json`` as a user runs it; its summary."""
+    chosen = ["--engine", engine] if engine == "vlm" else ["--route", engine]
+    command = [sys.executable, "-m", "dualread", "eval", str(corpus), *chosen]
     started = time.perf_counter()
     done = subprocess.run(
         [*command, "--json", "--no-cache", "--quiet"],
