@@ -23,6 +23,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from dualread import __version__
 from dualread.api import choose_engine
 from dualread.cache import AnswerCache
+from dualread.choices import OnDispute, OutputFormat
 from dualread.config import ROLES
 from dualread.documents import DocumentError, open_document
 from dualread.outputs import RENDERERS, write_atomic
@@ -64,8 +65,6 @@ DOCS_ASSETS = "/static-docs"
 MAX_FILES_PER_REQUEST = 20
 FORM_OVERHEAD_BYTES = 64 * 1024  # the options and multipart boundaries beside the files
 log = logging.getLogger("dualread.service")
-
-OutputFormat = Literal["json", "csv", "ofx"]
 
 
 class _Waiters:
@@ -193,7 +192,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         password: Annotated[str | None, Form()] = None,
         dpi: Annotated[int | None, Form(ge=50, le=600)] = None,
         max_passes: Annotated[int | None, Form(ge=2)] = None,
-        on_dispute: Annotated[Literal["null", "best"] | None, Form()] = None,
+        on_dispute: Annotated[OnDispute | None, Form()] = None,
         third_voter: Annotated[bool | None, Form()] = None,
         ocr: Annotated[Literal["rapidocr", "tesseract"], Form()] = "rapidocr",
     ) -> dict[str, Any]:
