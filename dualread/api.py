@@ -136,6 +136,7 @@ def extract_many(
                     password=options.password,
                     pages=options.pages,
                     max_pages=settings.max_pages,
+                    dpi=settings.dpi,
                 )
             except DocumentError as error:
                 yield ExtractionResult(Path(path), EXIT_INPUT_ERROR, error=str(error))

@@ -3,17 +3,25 @@
 The TOML file is ``$DUALREAD_CONFIG`` or ``<user config dir>/dualread/config.toml``; every key is a
 field of :class:`Settings` (``ollama_url = "http://127.0.0.1:11434"``). Env vars are the field name
 upper-cased with the ``DUALREAD_`` prefix (``DUALREAD_OLLAMA_URL``).
+
+Every value is checked wherever it comes from: server URLs are http(s), numbers lie in
+:data:`RANGES`. A bad value is a :class:`ConfigError` naming the key; a URL is never echoed with
+the credentials it may hold (``http://user:secret@host`` shows as ``http://***@host``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
+from urllib.parse import urlsplit
 
 from dualread.choices import Mode, OnDispute, RuntimeKind
 
@@ -51,6 +59,61 @@ class ConfigError(ValueError):
     """A setting that cannot be used; the message names the setting and where it came from."""
 
 
+URL_SETTINGS = ("ollama_url", "vllm_url")
+RANGES: dict[str, tuple[float, float]] = {
+    "dpi": (50, 600),
+    "max_pages": (1, 100_000),
+    "timeout_s": (0.01, 86_400),
+    "connect_timeout_s": (0.01, 3_600),
+    "retries": (0, 20),
+    "ocr_max_tokens": (1, 1_000_000),
+    "max_passes": (2, 20),
+    "concurrency": (1, 256),
+}
+"""Inclusive bounds of the numeric settings: outside them a value is a mistake, not a choice."""
+
+
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def redact_url(text: str) -> str:
+    """``text`` with the user name and password of every URL in it replaced by ``***``."""
+    return _URL_CREDENTIALS.sub("***@", text)
+
+
+def _check_value(name: str, value: Any) -> None:
+    """Raise ValueError (its message safe to show) when ``value`` cannot be ``name``'s."""
+    if name in URL_SETTINGS:
+        parts = urlsplit(str(value))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http:// or https:// URL with a host")
+        return
+    if name in RANGES and not isinstance(value, bool):
+        low, high = RANGES[name]
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"expected {low:g} to {high:g}")
+
+
+def network_warnings(settings: Settings) -> list[str]:
+    """One line for each server URL that sends statements off this machine, or to a link-local
+    address (where cloud metadata services answer)."""
+    warnings = []
+    for name in URL_SETTINGS:
+        url = getattr(settings, name)
+        host = urlsplit(url).hostname or ""
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            if host != "localhost" and not host.endswith(".localhost"):
+                warnings.append(f"{name} {redact_url(url)} is not on this machine")
+            continue
+        if address.is_link_local:
+            warnings.append(f"{name} {redact_url(url)} is a link-local address")
+        elif not (address.is_loopback or address.is_unspecified):
+            warnings.append(f"{name} {redact_url(url)} is not on this machine")
+    return warnings
+
+
 @dataclass(frozen=True)
 class RoleSettings:
     """Which server and model play one role."""
@@ -86,6 +149,15 @@ class Settings:
     mode: Mode = "auto"  # how servers share the GPUs
     gpus: str = ""  # the GPUs the plan may use ("0,2,3", UUIDs); "": every visible one
     replicas: str = ""  # servers per role ("4", "vllm=3,ollama=2"); "": as the plan decides
+
+    def __post_init__(self) -> None:
+        for name in (*URL_SETTINGS, *RANGES):
+            try:
+                _check_value(name, getattr(self, name))
+            except (TypeError, ValueError) as error:
+                raise ConfigError(
+                    f"bad value {_shown(name, getattr(self, name))} for {name} ({error})"
+                ) from None
 
     def role(self, role: Role) -> RoleSettings:
         backend: BackendKind = getattr(self, f"backend_{role}")
@@ -127,13 +199,22 @@ def _coerce(name: str, raw: Any, source: str) -> Any:
         if hint is Path:
             return Path(str(raw)).expanduser()
         if hint in (int, float):
-            return hint(raw)
+            if isinstance(raw, bool):
+                raise ValueError("expected a number")
+            value = hint(raw)
+            _check_value(name, value)
+            return value
         choices = get_args(hint)
         if choices and raw not in choices:
             raise ValueError(f"expected one of {', '.join(choices)}")
+        _check_value(name, str(raw))
         return str(raw)
     except (TypeError, ValueError) as error:
-        raise ConfigError(f"{source}: bad value {raw!r} for {name} ({error})") from None
+        raise ConfigError(f"{source}: bad value {_shown(name, raw)} for {name} ({error})") from None
+
+
+def _shown(name: str, raw: Any) -> str:
+    return repr(redact_url(str(raw))) if name in URL_SETTINGS else repr(raw)
 
 
 def load_settings(

@@ -1,34 +1,48 @@
 """Input files -> pages: page images on demand, plus the PDF text layer with boxes.
 
-Pages are rendered lazily, one at a time, so a 300-page statement never holds 300 bitmaps.
+Everything that bounds memory and time is checked before anything is decoded: the page count
+(a PDF's page tree, an image's frame count), then each selected page's size in pixels at the
+render DPI. Pages are decoded lazily, one at a time, and never kept: a 300-page statement or a
+batch of 100 phone photos holds one page image at a time. Files are not held open between uses
+either: at most :data:`OPEN_PDF_LIMIT` PDFs are open at once, so a batch of thousands of files
+never runs out of file descriptors.
+
+The magic bytes, not the file name, decide the format: a JPEG named ``.pdf`` is an image.
+
 PDFium is not thread-safe, so every call into it goes through one process-wide lock.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
+import itertools
 import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pypdfium2 as pdfium
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 DEFAULT_DPI = 200
 DEFAULT_MAX_PAGES = 1000
 DEFAULT_MAX_PIXELS = 120_000_000  # per page image; Pillow's own bomb guard uses the same figure
 PDF_POINTS_PER_INCH = 72
+OPEN_PDF_LIMIT = 16  # PDFs held open at once; the least recently used is closed first
+PDF_MAGIC_WINDOW = 1024  # the PDF header may follow up to 1 KB of junk (PDF 1.7, annex H)
 
 IMAGE_FORMATS = {"PNG", "JPEG", "MPO", "TIFF", "WEBP"}
 # Problems named the same wherever a file is refused (the CLI, the service's upload checks).
 NOT_A_PDF = "not a readable PDF (corrupt or truncated)"
 UNSUPPORTED_FILE = "unsupported or unreadable file; use PDF, PNG, JPEG, TIFF or WebP"
+_EXIF_ORIENTATION = 0x0112
+_QUARTER_TURNS = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 _PDFIUM_LOCK = threading.RLock()
 _PDFIUM_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
+_document_ids = itertools.count()
 
 
 class DocumentError(Exception):
@@ -60,17 +74,47 @@ class PageRef:
     height_pt: float
 
 
+class _OpenPdfs:
+    """The PDFs open right now, at most ``limit``; callers hold ``_PDFIUM_LOCK``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: OrderedDict[int, pdfium.PdfDocument] = OrderedDict()
+
+    def get(self, document: Document) -> pdfium.PdfDocument:
+        pdf = self._open.pop(document.id, None)
+        if pdf is None:
+            pdf = _load_pdf(document.path, document._password)
+        self._open[document.id] = pdf
+        while len(self._open) > self.limit:
+            _, oldest = self._open.popitem(last=False)
+            oldest.close()
+        return pdf
+
+    def close(self, document: Document) -> None:
+        pdf = self._open.pop(document.id, None)
+        if pdf is not None:
+            pdf.close()
+
+
+_OPEN_PDFS = _OpenPdfs(OPEN_PDF_LIMIT)
+
+
 @dataclass
 class Document:
-    """An opened input file. Close it (or use ``with``) to release PDFium handles."""
+    """An input file, checked and measured; pages are read from the file when asked for.
+
+    Close it (or use ``with``) to release its PDFium handle early; one left open is closed when
+    newer documents need the room.
+    """
 
     path: Path
     sha256: str
     kind: str  # "pdf" or "image"
     pages: list[PageRef]
     max_pixels: int = DEFAULT_MAX_PIXELS
-    _pdf: pdfium.PdfDocument | None = field(default=None, repr=False)
-    _frames: list[Image.Image] = field(default_factory=list, repr=False)
+    _password: str | None = field(default=None, repr=False)
+    id: int = field(default_factory=lambda: next(_document_ids), repr=False)
 
     def __enter__(self) -> Document:
         return self
@@ -79,10 +123,8 @@ class Document:
         self.close()
 
     def close(self) -> None:
-        if self._pdf is not None:
-            with _PDFIUM_LOCK:
-                self._pdf.close()
-            self._pdf = None
+        with _PDFIUM_LOCK:
+            _OPEN_PDFS.close(self)
 
     @property
     def page_numbers(self) -> list[int]:
@@ -102,11 +144,11 @@ class Document:
         For readers that need PDFium's raw text API (character boxes and angles).
         """
         self.ref(number)
-        if self._pdf is None:
+        if self.kind != "pdf":
             yield None
             return
         with _PDFIUM_LOCK:
-            page = self._pdf[number - 1]
+            page = _OPEN_PDFS.get(self)[number - 1]
             try:
                 yield page
             finally:
@@ -116,15 +158,17 @@ class Document:
         """The page as an RGB image at ``dpi`` (PDF) or at its own resolution (images).
 
         A page that would exceed ``max_pixels`` at ``dpi`` is rendered at the largest DPI that fits.
+        The image is decoded now and not kept: the caller owns it.
         """
         ref = self.ref(number)
+        if self.kind != "pdf":
+            return _decode_frame(self.path, number - 1, self.max_pixels)
         scale = dpi / PDF_POINTS_PER_INCH
         pixels = ref.width_pt * ref.height_pt * scale * scale
         if pixels > self.max_pixels:
             scale *= (self.max_pixels / pixels) ** 0.5 * 0.995  # headroom for rounding up
         with self.pdf_page(number) as page:
-            if page is None:
-                return self._frames[number - 1]
+            assert page is not None
             image: Image.Image = page.render(scale=scale).to_pil().convert("RGB")
         return image
 
@@ -183,6 +227,32 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _select(path: Path, total: int, pages: str | None, max_pages: int) -> list[int]:
+    """The page numbers to read, refused when there are more than ``max_pages`` of them."""
+    try:
+        selected = parse_page_ranges(pages, total) if pages else list(range(1, total + 1))
+    except ValueError as error:
+        raise DocumentError(path, str(error)) from None
+    if len(selected) > max_pages:
+        raise DocumentError(
+            path,
+            f"{len(selected)} pages is over the limit of {max_pages} "
+            "(choose pages with --pages or raise --max-pages)",
+        )
+    return selected
+
+
+def _check_pixels(path: Path, ref: PageRef, dpi: int, max_pixels: int) -> None:
+    scale = dpi / PDF_POINTS_PER_INCH
+    pixels = ref.width_pt * scale * ref.height_pt * scale
+    if pixels > max_pixels:
+        raise DocumentError(
+            path,
+            f"page {ref.number} is {ref.width_pt:.0f} x {ref.height_pt:.0f} pt, "
+            f"{pixels:.0f} pixels at {dpi} DPI, over the limit of {max_pixels} pixels",
+        )
+
+
 def open_document(
     path: Path | str,
     *,
@@ -190,96 +260,142 @@ def open_document(
     pages: str | None = None,
     max_pages: int = DEFAULT_MAX_PAGES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    dpi: int = DEFAULT_DPI,
 ) -> Document:
-    """Open a PDF or image; raise :class:`DocumentError` with a one-line reason on bad input."""
+    """Check and measure a PDF or image; raise :class:`DocumentError` with a one-line reason.
+
+    Nothing is decoded before the page count and every selected page's pixel count at ``dpi``
+    are within ``max_pages`` and ``max_pixels``. The file is not held open afterwards.
+    """
     path = Path(path)
-    if not path.exists():
-        raise DocumentError(path, "no such file")
-    if not path.is_file():
-        raise DocumentError(path, "not a regular file")
-    if path.stat().st_size == 0:
-        raise DocumentError(path, "the file is empty")
-    with path.open("rb") as handle:
-        head = handle.read(8)
-    if head.startswith(b"%PDF") or path.suffix.lower() == ".pdf":
-        document = _open_pdf(path, password, max_pixels)
-    else:
-        document = _open_image(path, max_pixels)
-    total = len(document.pages)
     try:
-        selected = parse_page_ranges(pages, total) if pages else list(range(1, total + 1))
-    except ValueError as error:
-        document.close()
-        raise DocumentError(path, str(error)) from None
-    if len(selected) > max_pages:
-        document.close()
-        raise DocumentError(
-            path,
-            f"{len(selected)} pages is over the limit of {max_pages} "
-            "(choose pages with --pages or raise --max-pages)",
-        )
-    document.pages = [document.pages[n - 1] for n in selected]
-    return document
+        if not path.exists():
+            raise DocumentError(path, "no such file")
+        if not path.is_file():
+            raise DocumentError(path, "not a regular file")
+        if path.stat().st_size == 0:
+            raise DocumentError(path, "the file is empty")
+        with path.open("rb") as handle:
+            head = handle.read(PDF_MAGIC_WINDOW)
+        if b"%PDF-" in head:
+            return _open_pdf(path, password, pages, max_pages, max_pixels, dpi)
+        return _open_image(path, pages, max_pages, max_pixels)
+    except OSError as error:  # unreadable (permissions, I/O error): this file's problem only
+        raise DocumentError(path, f"cannot read the file ({error.strerror or error})") from None
 
 
-def _open_pdf(path: Path, password: str | None, max_pixels: int) -> Document:
+def _load_pdf(path: Path, password: str | None) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(str(path), password=password)
+    except pdfium.PdfiumError as error:
+        if getattr(error, "err_code", None) == _PDFIUM_PASSWORD_ERROR:
+            problem = (
+                "the PDF is encrypted; give its password with --password, --password-file "
+                "or DUALREAD_PASSWORD"
+                if password is None
+                else "the password is wrong"
+            )
+            raise DocumentError(path, problem) from None
+        raise DocumentError(path, NOT_A_PDF) from None
+
+
+def _open_pdf(
+    path: Path, password: str | None, pages: str | None, max_pages: int, max_pixels: int, dpi: int
+) -> Document:
     with _PDFIUM_LOCK:
+        pdf = _load_pdf(path, password)
         try:
-            pdf = pdfium.PdfDocument(str(path), password=password)
-        except pdfium.PdfiumError as error:
-            if getattr(error, "err_code", None) == _PDFIUM_PASSWORD_ERROR:
-                problem = (
-                    "the PDF is encrypted; give its password with --password"
-                    if password is None
-                    else "the password is wrong"
-                )
-                raise DocumentError(path, problem) from None
-            raise DocumentError(path, NOT_A_PDF) from None
-        refs = []
-        for index in range(len(pdf)):
-            width, height = pdf.get_page_size(index)
-            refs.append(PageRef(index + 1, width, height))
-    if not refs:
-        pdf.close()
-        raise DocumentError(path, "the PDF has no pages")
-    return Document(path, file_sha256(path), "pdf", refs, max_pixels, _pdf=pdf)
+            total = len(pdf)  # the page tree's claim, read without loading a page
+            if not total:
+                raise DocumentError(path, "the PDF has no pages")
+            refs = []
+            for number in _select(path, total, pages, max_pages):
+                try:
+                    width, height = pdf.get_page_size(number - 1)
+                except pdfium.PdfiumError:
+                    raise DocumentError(path, f"page {number} is missing or damaged") from None
+                refs.append(PageRef(number, width, height))
+                _check_pixels(path, refs[-1], dpi, max_pixels)
+        finally:
+            pdf.close()
+    return Document(path, file_sha256(path), "pdf", refs, max_pixels, _password=password)
 
 
-def _open_image(path: Path, max_pixels: int) -> Document:
-    data = path.read_bytes()
+@contextmanager
+def _pillow_guard(path: Path, max_pixels: int) -> Iterator[None]:
+    """Pillow errors as one-line :class:`DocumentError`s, and its bomb guard at ``max_pixels``."""
     with warnings.catch_warnings():
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that; treat the warning as fatal too.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         previous_limit = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = max_pixels
         try:
-            image = Image.open(io.BytesIO(data))
-            if image.format not in IMAGE_FORMATS:
-                raise DocumentError(
-                    path, f"unsupported format {image.format}; use PDF, PNG, JPEG, TIFF or WebP"
-                )
-            frames = [
-                ImageOps.exif_transpose(frame.copy()).convert("RGB")
-                for frame in ImageSequence.Iterator(image)
-            ]
+            yield
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise DocumentError(
                 path, f"the image is larger than the limit of {max_pixels} pixels"
             ) from None
         except UnidentifiedImageError:
             raise DocumentError(path, UNSUPPORTED_FILE) from None
-        except (OSError, SyntaxError, ValueError) as error:
+        except (OSError, SyntaxError, ValueError, EOFError) as error:
             raise DocumentError(path, f"corrupt image ({error})") from None
         finally:
             Image.MAX_IMAGE_PIXELS = previous_limit
-    refs = [
-        PageRef(
-            i + 1,
-            f.width * PDF_POINTS_PER_INCH / DEFAULT_DPI,
-            f.height * PDF_POINTS_PER_INCH / DEFAULT_DPI,
+
+
+def _frame_count(image: Image.Image, path: Path, pages: str | None, max_pages: int) -> int:
+    """How many frames the image holds, read from its headers; counting stops one frame past
+    ``max_pages`` when no page range is given, as the file is refused either way."""
+    claimed = getattr(image, "n_frames", 1)
+    if pages is None and claimed > max_pages:
+        raise DocumentError(
+            path,
+            f"{claimed} pages is over the limit of {max_pages} "
+            "(choose pages with --pages or raise --max-pages)",
         )
-        for i, f in enumerate(frames)
-    ]
-    return Document(
-        path, hashlib.sha256(data).hexdigest(), "image", refs, max_pixels, _frames=frames
-    )
+    return int(claimed)
+
+
+def _open_image(path: Path, pages: str | None, max_pages: int, max_pixels: int) -> Document:
+    with _pillow_guard(path, max_pixels), Image.open(path) as image:
+        if image.format not in IMAGE_FORMATS:
+            raise DocumentError(
+                path, f"unsupported format {image.format}; use PDF, PNG, JPEG, TIFF or WebP"
+            )
+        refs = []
+        for number in _select(path, _frame_count(image, path, pages, max_pages), pages, max_pages):
+            image.seek(number - 1)
+            width, height = image.size
+            if width * height > max_pixels:
+                raise DocumentError(
+                    path,
+                    f"page {number} is {width} x {height} pixels, over the limit of "
+                    f"{max_pixels} pixels",
+                )
+            if image.getexif().get(_EXIF_ORIENTATION) in _QUARTER_TURNS:
+                width, height = height, width
+            refs.append(
+                PageRef(
+                    number,
+                    width * PDF_POINTS_PER_INCH / DEFAULT_DPI,
+                    height * PDF_POINTS_PER_INCH / DEFAULT_DPI,
+                )
+            )
+        for ref in refs:  # every selected frame decodes, one at a time: bad data shows up now
+            _validate_frame(image, ref.number - 1)
+    return Document(path, file_sha256(path), "image", refs, max_pixels)
+
+
+def _validate_frame(image: Image.Image, index: int) -> None:
+    """Decode one frame and drop it (a JPEG at 1/8 scale: the whole stream is still read)."""
+    image.seek(index)
+    if image.format == "JPEG":
+        image.draft("RGB", (max(image.width // 8, 1), max(image.height // 8, 1)))
+    image.load()
+
+
+def _decode_frame(path: Path, index: int, max_pixels: int) -> Image.Image:
+    with _pillow_guard(path, max_pixels), Image.open(path) as image:
+        image.seek(index)
+        upright = ImageOps.exif_transpose(image)
+        return upright.convert("RGB")

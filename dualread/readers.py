@@ -87,8 +87,8 @@ class Readers:
             params=params,
             pages=numbers,
         )
-        if (hit := self.cache.get(key)) is not None:
-            return candidate_from_dict(hit)
+        if (hit := self.cache.load(key, candidate_from_dict)) is not None:
+            return hit
         candidate = visual_json.read_visual(
             document, self.backend("visual"), self.settings, params, numbers
         )
@@ -105,8 +105,8 @@ class Readers:
             max_tokens=self.settings.ocr_max_tokens,
             pages=document.page_numbers,
         )
-        if (hit := self.cache.get(key)) is not None:
-            return _ocr_from_dict(hit)
+        if (ocr_hit := self.cache.load(key, _ocr_from_dict)) is not None:
+            return ocr_hit
         ocr = ocr_markdown.transcribe(document, self.backend("ocr"), self.settings, params)
         self.cache.put(key, _ocr_to_dict(ocr))
         return ocr
@@ -121,8 +121,8 @@ class Readers:
             params=params,
             markdown=markdown_hash,
         )
-        if (hit := self.cache.get(key)) is not None:
-            return candidate_from_dict(hit)
+        if (hit := self.cache.load(key, candidate_from_dict)) is not None:
+            return hit
         candidate = markdown_json.markdown_to_candidate(
             ocr, self.backend("json"), self.settings, params
         )

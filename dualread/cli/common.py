@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dualread.config import Settings, load_settings
+from dualread.config import Settings, load_settings, redact_url
 
 # rich's console and progress bars are imported where a command first reports, not at start-up:
 # `dualread --version` has no use for them.
@@ -21,6 +21,15 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from dualread.api import ExtractionResult
+
+
+def one_line(text: str) -> str:
+    """Control characters (newlines, tabs, escapes) written as Python escapes, so a hostile file
+    name can neither split an error line nor send terminal escape sequences."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
 
 
 def settings_from_options(config: Path | None, **flags: Any) -> Settings:
@@ -57,11 +66,15 @@ class Reporter:
         logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
     def error(self, message: str) -> None:
-        self.console.print(f"error: {message}", markup=False, style="red")
+        """One line, whatever the message holds: a newline in a file name is shown as ``\\n``."""
+        self.console.print(f"error: {one_line(redact_url(message))}", markup=False, style="red")
+
+    def warning(self, message: str) -> None:
+        self.console.print(f"warning: {one_line(redact_url(message))}", markup=False)
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(message, markup=False)
+            self.console.print(one_line(redact_url(message)), markup=False)
 
     def engine(self, engine: str, reason: str) -> None:
         self.info(f"engine: {engine} ({reason})")

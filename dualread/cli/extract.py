@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,23 +11,57 @@ import typer
 
 from dualread.choices import Engine, Mode, OcrEngine, OnDispute, OutputFormat, Route, RuntimeKind
 from dualread.cli.common import Reporter, settings_from_options
-from dualread.config import ConfigError
+from dualread.config import ConfigError, network_warnings
 from dualread.exit_codes import EXIT_INPUT_ERROR
 
 if TYPE_CHECKING:
     from dualread.api import ExtractionResult
 
 
-def _output_path(output: str | None, source: Path, fmt: str, many: bool) -> Path | None:
-    """None means stdout. With several inputs, ``-o`` names a folder."""
-    from dualread.outputs import SUFFIXES
+PASSWORD_ENV = "DUALREAD_PASSWORD"
 
-    if output in (None, "-"):
+
+class UsageError(ValueError):
+    """A flag that cannot be used: one line on stderr, exit 2."""
+
+
+def _password_from(password: str | None, password_file: Path | None) -> str | None:
+    """The PDF password: ``--password-file``, ``--password -`` (asked for, not echoed),
+    ``--password`` (visible in ``ps``) or ``$DUALREAD_PASSWORD``, in that order of preference."""
+    if password is not None and password_file is not None:
+        raise UsageError("give either --password or --password-file, not both")
+    if password_file is not None:
+        try:
+            return password_file.read_text(encoding="utf-8").splitlines()[0]
+        except (OSError, UnicodeError, IndexError) as error:
+            problem = getattr(error, "strerror", None) or "it holds no password"
+            raise UsageError(f"--password-file {password_file}: {problem}") from None
+    if password == "-":
+        try:
+            return str(typer.prompt("PDF password", hide_input=True, err=True))
+        except (typer.Abort, EOFError):
+            raise UsageError("--password -: no password was typed") from None
+    return password if password is not None else os.environ.get(PASSWORD_ENV)
+
+
+def _write_stdout(text: str) -> str | None:
+    """Write the data to stdout; the reason it failed (closed, broken pipe, full disk) or None."""
+    try:
+        if sys.stdout is None:
+            return "stdout is closed"
+        sys.stdout.write(text)
+        sys.stdout.flush()
         return None
-    target = Path(output)
-    if many or target.is_dir():
-        return target / (source.stem + SUFFIXES[fmt])
-    return target
+    except (OSError, ValueError) as error:
+        # Point stdout at /dev/null so the interpreter's own flush at exit cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        finally:
+            os.close(devnull)
+        return getattr(error, "strerror", None) or str(error)
 
 
 def _render_stdout(results: list[ExtractionResult], fmt: str) -> str:
@@ -69,7 +104,15 @@ def extract_command(
     ),
     dpi: int | None = typer.Option(None, "--dpi", min=50, max=600, help="Render DPI [200]."),
     pages: str | None = typer.Option(None, "--pages", help="Pages to read, e.g. 1-3,5."),
-    password: str | None = typer.Option(None, "--password", help="Password of an encrypted PDF."),
+    password: str | None = typer.Option(
+        None,
+        "--password",
+        help="Password of an encrypted PDF; - asks for it. A password on the command line shows "
+        f"in ps: prefer --password-file or ${PASSWORD_ENV}.",
+    ),
+    password_file: Path | None = typer.Option(
+        None, "--password-file", help="Read the PDF password from the first line of this file."
+    ),
     max_pages: int | None = typer.Option(None, "--max-pages", min=1, help="Page limit [1000]."),
     max_passes: int | None = typer.Option(
         None, "--max-passes", min=2, help="Model passes per document, extra passes included [4]."
@@ -121,6 +164,8 @@ def extract_command(
     Exit codes: 0 agreed, resolved or single, 2 bad input or usage, 3 needs review (unresolved
     disputes, or unverified: nothing printed let the arithmetic check the reading), 4 model servers
     unavailable. With several files the worst code wins, and every readable file is still written.
+    With -o FOLDER, inputs whose names collide keep their relative path; an -o that would
+    overwrite an input is refused.
     """
     reporter = Reporter(quiet=quiet, verbose=verbose)
     try:
@@ -144,16 +189,28 @@ def extract_command(
     except ConfigError as error:
         reporter.error(str(error))
         raise typer.Exit(EXIT_INPUT_ERROR) from None
+    for warning in network_warnings(settings):
+        reporter.warning(f"{warning}: statements will be sent there")
 
     # Imported here so that --help and --version stay fast: the readers pull in OCR and clients,
     # the writers pydantic and jsonschema.
     from dualread.api import ExtractOptions, extract_many
-    from dualread.outputs import RENDERERS, write_atomic
+    from dualread.outputs import RENDERERS, SUFFIXES, write_atomic
+    from dualread.outputs.targets import OutputPlanError, plan_outputs
+
+    try:  # before anything is read: an -o onto an input is refused, same names made unique
+        plan = plan_outputs(files, output, SUFFIXES[fmt])
+        pdf_password = _password_from(password, password_file)
+    except (OutputPlanError, UsageError) as error:
+        reporter.error(str(error))
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    for source, renamed in plan.renamed:
+        reporter.info(f"{source}: written to {renamed} (another input has the same name)")
 
     options = ExtractOptions(
         engine=engine,
         route=route,
-        password=password,
+        password=pdf_password,
         pages=pages,
         third_voter=third_voter,
         ocr=ocr,
@@ -164,7 +221,6 @@ def extract_command(
 
         given = {name: value for name, value in flags.items() if value is not None}
         raise typer.Exit(extract_on_cluster(reporter, cluster, files, output, fmt, given, options))
-    many = len(files) > 1
     worst = 0
     to_stdout: list[ExtractionResult] = []
     with reporter.progress(total=len(files)) as advance:
@@ -183,12 +239,16 @@ def extract_command(
             reporter.result(result)
             if result.explain:
                 reporter.explain(result.explain)
-            target = _output_path(output, result.source, fmt, many)
+            target = plan.targets.get(result.source)
             if target is None:
                 to_stdout.append(result)
-            else:
+                continue
+            try:
                 write_atomic(target, RENDERERS[fmt](result.document))
-    if to_stdout:
-        sys.stdout.write(_render_stdout(to_stdout, fmt))
-        sys.stdout.flush()
+            except OSError as error:  # read-only folder, a directory in the way, a full disk
+                reporter.error(f"{result.source}: cannot write {target} ({error.strerror})")
+                worst = max(worst, EXIT_INPUT_ERROR)
+    if to_stdout and (problem := _write_stdout(_render_stdout(to_stdout, fmt))):
+        reporter.error(f"cannot write the output to stdout ({problem})")
+        worst = max(worst, EXIT_INPUT_ERROR)
     raise typer.Exit(worst)

@@ -1,9 +1,16 @@
-"""CSV output: one row per transaction, plus the consensus confidence of that row."""
+"""CSV output: one row per transaction, plus the consensus confidence of that row.
+
+Payers choose the remittance text, so a description can be a spreadsheet formula
+(``=HYPERLINK(...)``). As the OWASP guidance on CSV injection says, a cell that starts with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``: spreadsheets show it as text,
+and the value stays readable. Plain numbers (``-12.50``) are left alone: they are not formulas.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from dualread.statement import validate_document
@@ -22,15 +29,27 @@ COLUMNS = (
 )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def neutralise_cell(value: Any) -> str:
+    """The cell's text, with a leading ``'`` when a spreadsheet would read it as a formula."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def render_csv(document: dict[str, Any], *, header: bool = True) -> str:
     validate_document(document)
     confidences = document.get("extraction", {}).get("confidence", {}).get("transactions", [])
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180; a bare CR gets quoted too
     if header:
         writer.writerow(COLUMNS)
     for index, row in enumerate(document["transactions"]):
         confidence = confidences[index] if index < len(confidences) else ""
         values = {**row, "currency": document.get("currency"), "confidence": confidence}
-        writer.writerow(["" if values.get(c) is None else values[c] for c in COLUMNS])
+        writer.writerow([neutralise_cell(values.get(c)) for c in COLUMNS])
     return buffer.getvalue()
