@@ -85,7 +85,9 @@ def header_votes(ballots: Ballots) -> list[Vote]:
         vote = tally(
             name, None, frozenset({page}), entries, routes=ballots.routes, arithmetic=arithmetic
         )
-        if rejected and vote.how == "unanimous":
+        if rejected and not entries:
+            vote.how = "disputed"  # every reading failed mod-97: the IBAN is in doubt, not absent
+        elif rejected and vote.how == "unanimous":
             vote.how = "majority"  # the readings did differ: not an agreement
         votes.append(vote)
     return votes

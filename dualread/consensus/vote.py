@@ -103,7 +103,7 @@ def tally(
     ranked = sorted(
         options.values(),
         key=lambda o: (-_standing(o, by_routes), o.value is None, -len(o.voters), min(o.voters)),
-    )
+    ) or [Option(None, None)]  # no ballot at all (every reading rejected): nothing was read
     how: How = "unanimous" if len(ranked) == 1 else "majority"
     vote = Vote(field_name, slot, pages, ranked, arithmetic, ranked[0], how)
     if len(vote.tied) > 1:

@@ -1,0 +1,98 @@
+"""Issue 16, section 1 (in part): no reading, however malformed, crashes the consensus, and a
+damaged cache entry is a miss."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dualread.cache import AnswerCache, candidate_from_dict
+from dualread.consensus import decide
+from dualread.stages.candidate import Candidate
+from dualread.statement import Statement, Transaction
+from tests.consensus.factories import candidate, chained, statement
+
+pytestmark = pytest.mark.unit
+
+PAGES = (1, 2)
+
+
+def _truth() -> Statement:
+    return statement(chained(["-10.00", "250.00", "-3.20", "-47.80"], pages=[1, 1, 2, 2]))
+
+
+def test_every_iban_reading_failing_its_checksum_is_a_dispute_not_a_crash() -> None:
+    truth = _truth()
+    a = truth.model_copy(update={"iban": "DE00370400440532013000"})
+    b = truth.model_copy(update={"iban": "DE11370400440532013000"})
+    decision = decide([candidate("visual", a, PAGES), candidate("ocr", b, PAGES)])
+    assert decision.status == "unresolved"
+    assert decision.statement.iban is None
+    assert [d.field for d in decision.disputes] == ["iban"]
+
+
+_money = st.one_of(
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=2, min_value=-(10**6), max_value=10**6
+    ),
+    st.sampled_from([Decimal("-0.00"), Decimal("1" * 40), Decimal("0.00001"), Decimal(0)]),
+)
+_dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31))
+_ibans = st.one_of(
+    st.none(),
+    st.sampled_from(["DE89370400440532013000", "DE00370400440532013000", "GB82WEST12345698765432"]),
+    st.text(alphabet="ABCDEFGHIJ0123456789 ", max_size=34),
+)
+_rows = st.builds(
+    Transaction,
+    date=_dates,
+    amount=_money,
+    balance=st.one_of(st.none(), _money),
+    description=st.text(max_size=20),
+    page=st.one_of(st.none(), st.integers(1, 3)),
+)
+_statements = st.builds(
+    Statement,
+    iban=_ibans,
+    currency=st.sampled_from([None, "EUR", "JPY", "BHD", "XXX"]),
+    period_start=st.one_of(st.none(), _dates),
+    period_end=st.one_of(st.none(), _dates),
+    opening_balance=st.one_of(st.none(), _money),
+    closing_balance=st.one_of(st.none(), _money),
+    transactions=st.lists(_rows, max_size=8),
+)
+_candidates = st.lists(
+    st.builds(
+        Candidate,
+        route=st.sampled_from(["visual", "ocr", "embedded"]),
+        statement=_statements,
+        pages=st.sampled_from([(1,), (1, 2), (1, 2, 3), (3,)]),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_candidates, st.sampled_from(["null", "best"]))
+def test_the_consensus_never_raises_on_random_and_hostile_readings(
+    candidates: list[Candidate], on_dispute: str
+) -> None:
+    decision = decide(candidates, on_dispute="best" if on_dispute == "best" else "null")
+    assert decision.status in ("agreed", "resolved", "unresolved", "single", "unverified")
+    json.dumps(decision.to_dict(), default=str)
+
+
+def test_a_damaged_cache_entry_that_is_still_json_is_a_miss(tmp_path: Path) -> None:
+    cache = AnswerCache(tmp_path / "cache")
+    key = cache.key(file="abc", stage="visual_json")
+    cache.put(key, {"route": "visual", "statement": {"transactions": "not a list"}})
+    assert cache.load(key, candidate_from_dict) is None
+    cache.put(key, ["valid", "json", "wrong", "shape"])
+    assert cache.load(key, candidate_from_dict) is None
