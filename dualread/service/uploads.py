@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from dualread.documents import NOT_A_PDF, UNSUPPORTED_FILE, DocumentError, open_document
+from dualread.documents import UNSUPPORTED_FILE, DocumentError, open_document
 from dualread.service.options import JobOptions
 
 # First bytes of each accepted type -> the suffix the stored upload gets.
@@ -58,9 +58,8 @@ def check_upload(name: str, data: bytes, *, max_bytes: int) -> str:
         raise UploadRejected(422, f"{name}: the file is empty")
     suffix = sniff_suffix(data[:16])
     if suffix is None:
-        # The CLI's words for the same file: a .pdf name is read as a PDF and fails as one.
-        problem = NOT_A_PDF if name.lower().endswith(".pdf") else UNSUPPORTED_FILE
-        raise UploadRejected(415, f"{name}: {problem}")
+        # The CLI's words for the same file: the magic bytes, not the name, decide the format.
+        raise UploadRejected(415, f"{name}: {UNSUPPORTED_FILE}")
     return suffix
 
 
