@@ -36,6 +36,7 @@ class DisputeRecord(_Record):
     page: int | None
     candidates: list[dict[str, Any]]  # {"route", "pass", "value", and how the pass asked}
     chosen: Any
+    reason: str | None = None  # why a value no reader disputed is in doubt (plausibility)
 
 
 class ArithmeticRecord(_Record):
@@ -99,7 +100,10 @@ class ExtractionRecord(_Record):
             "engine": self.engine,
             "status": self.status,
             "confidence": self.confidence.model_dump(mode="json"),
-            "disputes": [d.model_dump(mode="json") for d in self.disputes],
+            "disputes": [
+                d.model_dump(mode="json", exclude=None if d.reason else {"reason"})
+                for d in self.disputes
+            ],
         }
         if self.arithmetic is not None:
             data["arithmetic"] = self.arithmetic.model_dump(mode="json")

@@ -26,6 +26,7 @@ from dualread.arithmetic import ArithmeticReport, check
 from dualread.choices import OnDispute, Status
 from dualread.consensus.ballots import Ballots, candidate_labels, header_votes, slot_votes
 from dualread.consensus.compare import DESCRIPTION_THRESHOLD, CandidateLike
+from dualread.consensus.plausibility import implausible_values
 from dualread.consensus.reread import pages_to_reread
 from dualread.consensus.result import Decision, Dispute, dispute_of
 from dualread.consensus.rows import merged_readings, settled_row
@@ -140,6 +141,21 @@ def decide(
     status = _status(candidates, readers, relevant, disputes, report)
     if status == "unverified":
         row_confidence = [min(c, _UNVERIFIED_ROW_CONFIDENCE) for c in row_confidence]
+    for doubt in implausible_values(statement, report):  # agreement on nonsense settles nothing
+        if doubt.field == "arithmetic" and status == "unresolved":
+            continue  # the value disputes listed already are why the arithmetic fails
+        status = "unresolved"
+        disputes.append(
+            Dispute(
+                doubt.field,
+                doubt.row,
+                doubt.page,
+                (),
+                doubt.value,
+                reread_may_settle=False,
+                reason=doubt.reason,
+            )
+        )
     return Decision(
         statement=statement,
         status=status,

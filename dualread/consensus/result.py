@@ -30,6 +30,7 @@ class Dispute:
     candidates: tuple[dict[str, Any], ...]  # {"route", "pass", "value"}
     chosen: Any  # JSON-ready
     reread_may_settle: bool = True  # whether another route-A pass on ``page`` could settle it
+    reason: str | None = None  # why it is in doubt, when no reading disagreed (plausibility)
 
     @property
     def severity(self) -> Severity:
@@ -44,6 +45,7 @@ class Dispute:
             "page": self.page,
             "candidates": list(self.candidates),
             "chosen": self.chosen,
+            **({"reason": self.reason} if self.reason else {}),
         }
 
 

@@ -476,8 +476,10 @@ def test_a_closing_balance_only_the_embedded_engine_and_route_b_share_wins() -> 
     b = truth.model_copy(update={"closing_balance": Decimal("1110.00")})
     again = candidate("visual", with_rows(a, a.transactions[4:]), pages=(3,))
     decision = decide([*_pair(a, b), candidate("embedded", b, ALL), again])
-    # Two routes read 1110.00: it is resolved, though the arithmetic does not confirm it.
-    assert decision.status == "resolved"
+    # Two routes read 1110.00 and it is kept, but the arithmetic does not hold: a result that
+    # fails its own arithmetic is never resolved (issue 16), whoever agreed on it.
+    assert decision.status == "unresolved"
+    assert [d.reason for d in decision.disputes] == ["the statement's arithmetic does not hold"]
     assert decision.statement.closing_balance == Decimal("1110.00")
     assert decision.arithmetic.totals_ok is False
     assert decision.field_confidence["closing_balance"] == pytest.approx(0.5)

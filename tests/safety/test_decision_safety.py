@@ -1,5 +1,5 @@
-"""Issue 16, section 1 (in part): no reading, however malformed, crashes the consensus, and a
-damaged cache entry is a miss."""
+"""Issue 16, section 1 (in part): readers that agree on nonsense settle nothing; no reading,
+however malformed, crashes the consensus; a damaged cache entry is a miss."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from dualread.cache import AnswerCache, candidate_from_dict
 from dualread.consensus import decide
 from dualread.stages.candidate import Candidate
 from dualread.statement import Statement, Transaction
-from tests.consensus.factories import candidate, chained, statement
+from tests.consensus.factories import candidate, chained, statement, with_rows
 
 pytestmark = pytest.mark.unit
 
@@ -25,6 +25,58 @@ PAGES = (1, 2)
 
 def _truth() -> Statement:
     return statement(chained(["-10.00", "250.00", "-3.20", "-47.80"], pages=[1, 1, 2, 2]))
+
+
+def _agreeing(content: Statement) -> list[Candidate]:
+    """Both routes and the embedded engine read exactly ``content``: full agreement."""
+    return [
+        candidate("visual", content, PAGES),
+        candidate("ocr", content, PAGES),
+        candidate("embedded", content, PAGES),
+    ]
+
+
+def _reasons(content: Statement) -> tuple[str, list[str]]:
+    decision = decide(_agreeing(content))
+    return decision.status, [d.reason or "" for d in decision.disputes]
+
+
+def test_the_truth_read_alike_is_agreed() -> None:
+    assert _reasons(_truth()) == ("agreed", [])
+
+
+def _row_changed(index: int, **update: object) -> Statement:
+    truth = _truth()
+    rows = list(truth.transactions)
+    rows[index] = rows[index].model_copy(update=update)
+    return with_rows(truth, rows)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (_truth().model_copy(update={"closing_balance": Decimal("0.01")}), "arithmetic"),
+        (_row_changed(1, amount=Decimal("250.00001"), balance=None), "more decimals"),
+        (_row_changed(1, amount=Decimal("-0.00"), balance=None), "negative zero"),
+        (_row_changed(1, amount=Decimal("1" * 40 + ".00"), balance=None), "digits before"),
+        (_row_changed(2, date=dt.date(1971, 3, 4)), "far outside the period"),
+    ],
+    ids=["closing-0.01", "5-decimals", "negative-zero", "40-digits", "date-decades-off"],
+)
+def test_agreement_on_an_impossible_value_is_unresolved(content: Statement, reason: str) -> None:
+    status, reasons = _reasons(content)
+    assert status == "unresolved"
+    assert any(reason in text for text in reasons), reasons
+
+
+def test_ten_thousand_rows_on_a_fourteen_row_page_are_unresolved() -> None:
+    invented = [
+        Transaction(date=dt.date(2024, 3, 5), amount=Decimal("1.00"), description="x", page=1)
+        for _ in range(10_000)
+    ]
+    status, reasons = _reasons(with_rows(_truth(), invented))
+    assert status == "unresolved"
+    assert any("more than a page holds" in text for text in reasons)
 
 
 def test_every_iban_reading_failing_its_checksum_is_a_dispute_not_a_crash() -> None:
