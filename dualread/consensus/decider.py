@@ -26,7 +26,7 @@ from dualread.arithmetic import ArithmeticReport, check
 from dualread.choices import OnDispute, Status
 from dualread.consensus.ballots import Ballots, candidate_labels, header_votes, slot_votes
 from dualread.consensus.compare import DESCRIPTION_THRESHOLD, CandidateLike
-from dualread.consensus.plausibility import implausible_values
+from dualread.consensus.plausibility import failed_empty_readings, implausible_values
 from dualread.consensus.reread import pages_to_reread
 from dualread.consensus.result import Decision, Dispute, dispute_of
 from dualread.consensus.rows import merged_readings, settled_row
@@ -41,6 +41,7 @@ UNVERIFIED_REVIEW = (
     "balance (or printed totals) to check its rows against: check them by hand"
 )
 """Why an unverified result needs a person (the record's ``review`` line)."""
+_NOTHING_READ = "no transactions were read, and no printed balances confirm an empty statement"
 
 
 def decide(
@@ -68,7 +69,10 @@ def decide(
     - "unverified": one reader, and nothing printed let the arithmetic check it: its rows'
       confidence stays below a single reading's and ``review`` says why a person should look;
     - "unresolved": a value dispute remains, or only one of the ``readers`` asked (default: as
-      many as gave readings) gave a reading, so nothing could confirm it;
+      many as gave readings) gave a reading, so nothing could confirm it; a reading with no
+      rows for pages where another reader found rows counts as that route failing, not as a
+      vote for "no rows"; and readers agreeing on no rows at all settle nothing unless the
+      printed balances confirm an empty statement;
     - "agreed": every reading agreed on every value at the first pass of each route;
     - "resolved": the readings differed, or agreed only after extra passes, and the vote or
       the arithmetic settled every value; at most a row's text stays in doubt.
@@ -87,6 +91,11 @@ def decide(
     """
     if not candidates:
         raise ValueError("decide() needs at least one candidate")
+    # Readers asked, counted before empty readings are set aside: a route that failed still
+    # leaves the others unconfirmed.
+    asked = readers if readers is not None else len({c.route for c in candidates})
+    failed = failed_empty_readings(candidates)
+    candidates = [c for c in candidates if all(c is not f for f in failed)]
     ballots = Ballots(candidates)
     labels = candidate_labels(candidates)
     header = header_votes(ballots)
@@ -95,7 +104,7 @@ def decide(
     settlement.settle()
     merged = merged_readings(slots)
 
-    disputes: list[Dispute] = []
+    disputes: list[Dispute] = [_failed_reading(c) for c in failed]
     field_confidence: dict[str, float] = {}
     header_values: dict[str, Any] = {}
     for vote in header:
@@ -138,7 +147,12 @@ def decide(
         *header,
         *(p for s in slots for p in (s.votes() if s.presence.chosen.value else [s.presence])),
     ]
-    status = _status(candidates, readers, relevant, disputes, report)
+    status = _status(candidates, asked, relevant, disputes, report)
+    if not transactions and report.ok is not True:
+        status = "unresolved"  # readers agreeing on an empty table prove nothing by agreeing
+        disputes.append(
+            Dispute("row", None, None, (), None, reread_may_settle=False, reason=_NOTHING_READ)
+        )
     if status == "unverified":
         row_confidence = [min(c, _UNVERIFIED_ROW_CONFIDENCE) for c in row_confidence]
     for doubt in implausible_values(statement, report):  # agreement on nonsense settles nothing
@@ -166,6 +180,15 @@ def decide(
         disputed_pages=pages_to_reread(disputes),
         review=UNVERIFIED_REVIEW if status == "unverified" else None,
     )
+
+
+def _failed_reading(reading: CandidateLike) -> Dispute:
+    """The dispute that says why ``reading`` had no vote (see ``failed_empty_readings``)."""
+    reason = (
+        f"route {reading.route} read no rows on pages where another reader found rows: "
+        "a failed reading, left out of the vote"
+    )
+    return Dispute("row", None, None, (), None, reread_may_settle=False, reason=reason)
 
 
 def _status(

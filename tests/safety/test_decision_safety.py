@@ -148,3 +148,33 @@ def test_a_damaged_cache_entry_that_is_still_json_is_a_miss(tmp_path: Path) -> N
     assert cache.load(key, candidate_from_dict) is None
     cache.put(key, ["valid", "json", "wrong", "shape"])
     assert cache.load(key, candidate_from_dict) is None
+
+
+def test_an_empty_reading_of_pages_with_rows_is_a_failed_route_not_a_vote() -> None:
+    """Two routes answering "no rows" must not outvote the engine that read the rows."""
+    empty = with_rows(_truth(), [])
+    decision = decide(
+        [
+            candidate("visual", empty, PAGES),
+            candidate("ocr", empty, PAGES),
+            candidate("embedded", _truth(), PAGES),
+        ]
+    )
+    assert decision.status == "unresolved"  # one reader left: nothing confirms it
+    assert len(decision.statement.transactions) == len(_truth().transactions)
+    reasons = [d.reason or "" for d in decision.disputes]
+    assert any("visual" in r and "read no rows" in r for r in reasons), reasons
+    assert any("ocr" in r and "read no rows" in r for r in reasons), reasons
+
+
+def test_readers_agreeing_on_no_rows_without_balances_to_confirm_it_are_unresolved() -> None:
+    """Agreement on an empty table is evidence of nothing when no printed balance confirms it."""
+    nothing = Statement(transactions=[])
+    status, reasons = _reasons(nothing)
+    assert status == "unresolved"
+    assert any("no transactions" in r for r in reasons), reasons
+
+
+def test_an_empty_statement_whose_balances_confirm_it_may_be_agreed() -> None:
+    quiet = statement([], opening_balance=Decimal("100.00"), closing_balance=Decimal("100.00"))
+    assert _reasons(quiet) == ("agreed", [])
