@@ -105,7 +105,7 @@ def test_sleep_and_unload_phases_hold_one_model_at_a_time(rig: Rig) -> None:
 
     try:
         with Watch(lambda: resident_models(rig.servers)) as watch:
-            read_batch_through(rig, manager, 3, request)
+            evidence = read_batch_through(rig, manager, 3, request)
         assert rig.running() == {"ollama", "vllm"}  # switched without a restart
         loads = standin_stats(rig.servers.server("ollama"))["loads"]
     finally:
@@ -119,8 +119,10 @@ def test_sleep_and_unload_phases_hold_one_model_at_a_time(rig: Rig) -> None:
     ]
     assert manager.cold_starts == 2
     # Each phase loads its model once: the warm-up sends the requests' num_ctx (another would
-    # make Ollama reload); the last, visual again, reloads what the json phase unloaded.
-    assert loads == {"openbmb/minicpm-v4.5:8b": 2, "qwen3:8b": 1}
+    # make Ollama reload). A phase of extra route-A passes, when consensus asks for one, reloads
+    # what the json phase unloaded; whether it runs depends on how the stand-ins' answers vote.
+    visual_phases = 1 + any(sum(p.route == "visual" for p in e.passes) > 1 for e in evidence)
+    assert loads == {"openbmb/minicpm-v4.5:8b": visual_phases, "qwen3:8b": 1}
 
 
 def test_the_number_of_switches_does_not_grow_with_the_batch(rig: Rig) -> None:

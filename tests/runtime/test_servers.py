@@ -88,7 +88,8 @@ def test_unknown_model_gets_an_assumed_vram_figure() -> None:
 
 
 def test_bad_url_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="bad server URL 'ollama:11434'"):
+    # Settings check their URLs when they are made, naming the key (see dualread.config).
+    with pytest.raises(ConfigError, match="'ollama:11434' for ollama_url"):
         server_set(Settings(ollama_url="ollama:11434"))
 
 
