@@ -147,8 +147,9 @@ def test_each_file_reports_its_own_seconds(standin_routes: Callable[..., Standin
         spent = sum(p["seconds"] for p in record["passes"])
         assert spent <= record["seconds"] < spent + 1.0, record
         assert result.elapsed_s == pytest.approx(record["seconds"], abs=0.001)
-    pages = [len(r["passes"][0]["pages"]) for r in records]
-    assert pages[1] > pages[0] and records[1]["seconds"] > records[0]["seconds"]
+    # The batch average would give both files one figure; a file's pages are read concurrently,
+    # so a longer file need not take longer, but the two files' own times differ.
+    assert records[0]["seconds"] != records[1]["seconds"], records
 
 
 @pytest.mark.unit

@@ -15,7 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -67,7 +71,13 @@ def wait_for(browser: webdriver.Chrome, condition: Callable[[webdriver.Chrome], 
         browser,
         WAIT_S,
         poll_frequency=0.2,
-        ignored_exceptions=(StaleElementReferenceException, NoSuchElementException),
+        # chromedriver reports an element replaced mid-query either as stale or as an inspector
+        # error ("Node with given id does not belong to the document"): both mean "look again".
+        ignored_exceptions=(
+            StaleElementReferenceException,
+            NoSuchElementException,
+            WebDriverException,
+        ),
     ).until(condition)
 
 
@@ -140,7 +150,7 @@ def test_settle_a_dispute_in_the_browser(
     while not target.exists():
         assert time.monotonic() < deadline, "the CSV download did not arrive"
         time.sleep(0.1)
-    downloaded = target.read_text(encoding="utf-8")
+    downloaded = target.read_bytes().decode("utf-8")  # as sent: CSV lines end in CRLF
     latest = httpx.get(f"{server.url}/v1/extractions/{job_id}", timeout=30).json()["result"]
     assert downloaded == render_csv(latest)
     table = list(csv.DictReader(io.StringIO(downloaded)))

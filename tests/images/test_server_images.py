@@ -258,7 +258,7 @@ def test_vllm_image_runs_non_root_with_its_settings_and_cache_on_the_volume(
     assert serve_args["model"] == model
     assert serve_args["max_model_len"] == int(env_of_image["MAX_MODEL_LEN"])
     assert serve_args["gpu_memory_utilization"] == 0.55
-    assert serve_args["limit_mm_per_prompt"] == {"image": 1}
+    assert serve_args["limit_mm_per_prompt"] == {"image": 1, "video": 0}
     assert serve_args["enable_sleep_mode"] is True
     assert f"downloading {model} into {cache}/huggingface/hub/" in logs
     assert first.docker("exec", first.name, "id", "-u").strip() == "10001"

@@ -18,9 +18,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 GIB = 1 << 30
 
+# The peak is VmHWM, the high-water mark of the child's own address space. Not ru_maxrss: Linux
+# carries that across fork and exec, so a child of a large pytest process would report the
+# parent's resident size (about 1 GB late in the suite) instead of its own.
 _REPORT = """
-import json as _json, resource as _resource
-_peak = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024
+import json as _json, pathlib as _pathlib
+_status = _pathlib.Path("/proc/self/status").read_text().splitlines()
+_peak = next(int(line.split()[1]) for line in _status if line.startswith("VmHWM:")) / 1024
 print("PROBE " + _json.dumps({"peak_mb": _peak}))
 """
 
