@@ -4,7 +4,6 @@ node with its own stand-in servers, reading the fixture corpus with the real pip
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,14 +82,6 @@ def copies_of_corpus(folder: Path) -> list[Path]:
     return paths
 
 
-# Opt-in until it has passed once: on the shared, overloaded development machine (CPU pressure
-# 99%) Ray's raylet aborts at start-up because its dashboard agent cannot report its port within
-# Ray's fixed 15 s, so this test has not yet run anywhere. Run it on an idle machine with
-# DUALREAD_RAY_TESTS=1 and drop this guard once it passes.
-@pytest.mark.skipif(
-    os.environ.get("DUALREAD_RAY_TESTS") != "1",
-    reason="opt-in (DUALREAD_RAY_TESTS=1): a local Ray cluster has not yet started on the dev box",
-)
 @pytest.mark.contract
 @pytest.mark.slow
 def test_cluster_batch_matches_one_host_survives_a_lost_worker_and_resumes(
