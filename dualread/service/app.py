@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, HTTPException, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -23,7 +23,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from dualread import __version__
 from dualread.api import choose_engine
 from dualread.cache import AnswerCache
-from dualread.choices import OnDispute, OutputFormat
+from dualread.choices import Engine, OcrEngine, OnDispute, OutputFormat, Route
 from dualread.config import ROLES
 from dualread.documents import DocumentError, open_document
 from dualread.outputs import RENDERERS, write_atomic
@@ -186,15 +186,15 @@ def create_app(config: ServiceConfig) -> FastAPI:
     @app.post("/v1/extractions", status_code=202, tags=["extractions"])
     async def submit(
         files: Annotated[list[UploadFile], File(description="PDF, PNG, JPEG, TIFF or WebP")],
-        engine: Annotated[Literal["auto", "vlm", "embedded"], Form()] = "auto",
-        route: Annotated[Literal["visual", "ocr"] | None, Form()] = None,
+        engine: Annotated[Engine, Form()] = "auto",
+        route: Annotated[Route | None, Form()] = None,
         pages: Annotated[str | None, Form()] = None,
         password: Annotated[str | None, Form()] = None,
         dpi: Annotated[int | None, Form(ge=50, le=600)] = None,
         max_passes: Annotated[int | None, Form(ge=2)] = None,
         on_dispute: Annotated[OnDispute | None, Form()] = None,
         third_voter: Annotated[bool | None, Form()] = None,
-        ocr: Annotated[Literal["rapidocr", "tesseract"], Form()] = "rapidocr",
+        ocr: Annotated[OcrEngine, Form()] = "rapidocr",
     ) -> dict[str, Any]:
         """Queue one job per file and return their ids at once. Every file is checked first
         (size, type, readable with these options); if one fails nothing is queued."""
