@@ -11,10 +11,12 @@ from functools import lru_cache
 from dualread.parsing.vocabulary import CARRIED_FILLER, CARRIED_STRONG, CARRIED_WEAK
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
-    """Casefold and drop diacritics, so 'Févr.' and 'fevr' compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("ё", "е")
+    """Casefold and drop diacritics, so 'Févr.' and 'fevr', 'Débits' and 'debits', 'Ё' and 'е'
+    compare equal. NFKC first, so compatibility letters ('ℌ', fullwidth 'Ｂ') fold to lower case."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def normalize_description(text: str) -> str:

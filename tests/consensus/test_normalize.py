@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from dualread.consensus.normalize import field_key, normalize_statement
 from dualread.parsing import (
     description_similarity,
+    fold,
     iban_is_valid,
     is_carried_forward,
     month_from_name,
@@ -265,6 +266,14 @@ def test_descriptions_compare_after_nfkc_casefold_and_whitespace() -> None:
     assert description_similarity("abc", "") == 0.0
     assert 0.8 < description_similarity("Kalverstraat Amsterdam", "Kalvorstraat Amsterdam") < 1
     assert description_similarity("REWE", "Deutsche Bahn") < 0.5
+
+
+def test_fold_drops_case_diacritics_and_compatibility_forms() -> None:
+    # one fold serves the embedded reader's column titles and the shared parsers alike
+    assert fold("Débits ($)") == "debits ($)"
+    assert fold("Févr.") == "fevr."
+    assert fold("СЧЁТ") == "счет"
+    assert fold("ℌ") == fold("Ｈ") == "h"
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,11 @@ column whose span they overlap most, else to the nearest one.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from dualread.parsing import fold
 from dualread.stages.embedded.layout import Line
 from dualread.stages.embedded.vocabulary import COLUMN_TITLES, TITLE_FILLER, Role
 from dualread.stages.embedded.words import Word
@@ -25,13 +25,6 @@ NUMERIC_ROLES: frozenset[Role] = MONEY_ROLES | {"balance"}
 TEXT_ROLES: frozenset[Role] = frozenset({"description", "counterparty", "reference"})
 
 MIN_TITLE_SHARE = 0.7  # of a header line's words that must be titles or filler
-
-
-@lru_cache(maxsize=65536)
-def fold(text: str) -> str:
-    """Casefold, strip diacritics and surrounding punctuation: 'Débits ($)' -> 'debits ($)'."""
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 @lru_cache(maxsize=65536)

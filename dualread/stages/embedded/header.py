@@ -17,9 +17,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from dualread.parsing import normalize_iban
+from dualread.parsing import fold, normalize_iban
 from dualread.stages.embedded import vocabulary
-from dualread.stages.embedded.columns import fold
 from dualread.stages.embedded.layout import Line
 from dualread.stages.embedded.numbers import NumberFormat, find_dates, parse_money
 from dualread.stages.embedded.words import Word

@@ -26,14 +26,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from dualread.parsing import is_carried_forward, normalize_iban
+from dualread.parsing import fold, is_carried_forward, normalize_iban
 from dualread.parsing.dates import month_from_name
 from dualread.stages.embedded import vocabulary
 from dualread.stages.embedded.columns import (
     MONEY_ROLES,
     TEXT_ROLES,
     TableHeader,
-    fold,
     match_header,
     split_by_column,
     stacked_header,
