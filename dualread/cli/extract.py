@@ -199,7 +199,7 @@ def extract_command(
     from dualread.outputs.targets import OutputPlanError, plan_outputs
 
     try:  # before anything is read: an -o onto an input is refused, same names made unique
-        plan = plan_outputs(files, output, SUFFIXES[fmt])
+        plan = plan_outputs(files, output, SUFFIXES[fmt], folder=cluster is not None)
         pdf_password = _password_from(password, password_file)
     except (OutputPlanError, UsageError) as error:
         reporter.error(str(error))

@@ -27,6 +27,7 @@ from dualread.cluster.manifest import Entry, Manifest, file_sha256
 from dualread.cluster.node import ItemResult, NodeReader, WorkItem
 from dualread.exit_codes import EXIT_INPUT_ERROR, EXIT_SERVERS_UNAVAILABLE
 from dualread.outputs import RENDERERS, SUFFIXES, write_atomic
+from dualread.outputs.targets import plan_outputs
 
 log = logging.getLogger("dualread.cluster")
 
@@ -144,15 +145,16 @@ def node_name(node: Mapping[str, Any]) -> str:
     return f"{node.get('NodeManagerAddress', '?')}/{str(node['NodeID'])[:8]}"
 
 
-def output_names(items: Sequence[tuple[Path, str]], fmt: str) -> dict[str, str]:
-    """Output file name per input hash: the input's stem, made unique by the hash when two
-    inputs share one, so outputs never overwrite each other."""
-    stems: dict[str, int] = {}
-    for path, _ in items:
-        stems[path.stem] = stems.get(path.stem, 0) + 1
+def output_names(files: Sequence[Path], folder: Path, fmt: str) -> dict[Path, str]:
+    """Each input's output, as a path inside ``folder``: named as a local batch names it
+    (:func:`~dualread.outputs.targets.plan_outputs`, so inputs sharing a name keep their relative
+    path). Raises :class:`~dualread.outputs.targets.OutputPlanError` for an output that would
+    land on an input."""
+    plan = plan_outputs(files, str(folder), SUFFIXES[fmt], folder=True)
     return {
-        sha: (path.stem if stems[path.stem] == 1 else f"{path.stem}-{sha[:12]}") + SUFFIXES[fmt]
-        for path, sha in items
+        source: target.relative_to(folder).as_posix()
+        for source, target in plan.targets.items()
+        if target is not None
     }
 
 
@@ -180,6 +182,7 @@ def run_batch(
     """
     started = time.perf_counter()
     waited = 0.0
+    names = output_names(files, folder, fmt)  # before anything is read or created
     folder.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(folder)
     outcomes: list[Outcome] = []
@@ -196,14 +199,15 @@ def run_batch(
             hashed.append((path, file_sha256(path)))
         except OSError as error:
             finish(Outcome(str(path), EXIT_INPUT_ERROR, error=f"{path}: {error.strerror}"))
-    names = output_names(hashed, fmt)
     todo: deque[WorkItem] = deque()
+    output_of: dict[str, str] = {}  # WorkItem path -> its output inside the folder
     for path, sha in hashed:
         done = manifest.done(sha)
         if done is not None:
             finish(Outcome(str(path), done.exit_code, done.output, done.status, skipped=True))
         else:
             todo.append(WorkItem(str(path.resolve()), sha))
+            output_of[str(path.resolve())] = names[path]
     if not todo:
         return ClusterSummary(nodes, outcomes, time.perf_counter() - started, 0.0)
 
@@ -267,7 +271,7 @@ def run_batch(
             for result in results:
                 finish(
                     _write(
-                        result, folder, names[result.sha256], fmt, manifest, task.node, progress
+                        result, folder, output_of[result.source], fmt, manifest, task.node, progress
                     ),
                     progress,
                 )

@@ -28,13 +28,17 @@ class OutputPlan:
     renamed: list[tuple[Path, Path]] = field(default_factory=list)
 
 
-def plan_outputs(sources: Sequence[Path], output: str | None, suffix: str) -> OutputPlan:
-    """``output`` is a file, a folder (several inputs, an existing folder, or a trailing ``/``),
-    or None/``-`` for stdout."""
+def plan_outputs(
+    sources: Sequence[Path], output: str | None, suffix: str, *, folder: bool = False
+) -> OutputPlan:
+    """``output`` is a file, a folder (several inputs, an existing folder, a trailing ``/``, or
+    ``folder``: a cluster batch writes one file per input whatever the name says), or
+    None/``-`` for stdout."""
     if output in (None, "-"):
         return OutputPlan({source: None for source in sources})
     target = Path(output)
-    if len(sources) == 1 and not target.is_dir() and not output.endswith(("/", os.sep)):
+    as_file = not (folder or target.is_dir() or output.endswith(("/", os.sep)))
+    if len(sources) == 1 and as_file:
         plan = OutputPlan({sources[0]: target})
     else:
         plan = _into_folder(sources, target, suffix)
@@ -65,8 +69,13 @@ def _into_folder(sources: Sequence[Path], folder: Path, suffix: str) -> OutputPl
 def _refuse_overwriting_inputs(plan: OutputPlan, sources: Sequence[Path], output: str) -> None:
     inputs = {source.resolve(): source for source in sources}
     for target in plan.targets.values():
-        if target is not None and target.resolve() in inputs:
-            raise OutputPlanError(
-                f"-o {output} would overwrite the input {inputs[target.resolve()]}; "
-                "choose another output"
-            )
+        if target is None:
+            continue
+        # The output itself, or a folder it would go into that is an input file (``-o
+        # statement.pdf`` read as a folder).
+        resolved = target.resolve()
+        for path in (resolved, *resolved.parents):
+            if path in inputs and (path == resolved or not path.is_dir()):
+                raise OutputPlanError(
+                    f"-o {output} would overwrite the input {inputs[path]}; choose another output"
+                )

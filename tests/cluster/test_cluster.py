@@ -17,6 +17,7 @@ from dualread.cli import app
 from dualread.cluster.driver import NodeProgress, Outcome, output_names, run_batch
 from dualread.cluster.manifest import MANIFEST_NAME, Entry, Manifest, file_sha256
 from dualread.config import Settings
+from dualread.outputs.targets import OutputPlanError, plan_outputs
 from dualread.testing.cluster_rig import LocalCluster, local_cluster
 from dualread.testing.oracle import build_oracle_index, write_oracle_index
 from tests.conftest import REPO_ROOT
@@ -52,10 +53,34 @@ def test_manifest_skips_only_what_was_written(tmp_path: Path) -> None:
 
 
 @pytest.mark.unit
-def test_outputs_of_inputs_sharing_a_name_do_not_overwrite_each_other() -> None:
-    names = output_names([(Path("x/jan.pdf"), "a" * 64), (Path("y/jan.pdf"), "b" * 64)], "csv")
-    assert names == {"a" * 64: f"jan-{'a' * 12}.csv", "b" * 64: f"jan-{'b' * 12}.csv"}
-    assert output_names([(Path("feb.png"), "c" * 64)], "json") == {"c" * 64: "feb.json"}
+def test_outputs_are_named_as_a_local_batch_names_them(tmp_path: Path) -> None:
+    files = [tmp_path / "x" / "jan.pdf", tmp_path / "y" / "jan.pdf", tmp_path / "feb.png"]
+    out = tmp_path / "out"
+    names = output_names(files, out, "csv")
+    assert names == {files[0]: "x/jan.csv", files[1]: "y/jan.csv", files[2]: "feb.csv"}
+    local = plan_outputs(files, f"{out}/", ".csv").targets
+    assert {source: out / name for source, name in names.items()} == local
+    # One input and a folder name without a trailing slash: still a folder on the cluster.
+    assert output_names(files[2:], out, "json") == {files[2]: "feb.json"}
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("onto", ["the input", "a folder that is the input"])
+def test_an_output_onto_an_input_is_refused_before_the_cluster_is_asked(
+    tmp_path: Path, onto: str
+) -> None:
+    source = tmp_path / "in.pdf"
+    source.write_bytes(CORPUS[0].read_bytes())
+    output = str(source) if onto == "the input" else f"{source}/"
+    # No cluster runs at this address: the refusal must come before any connection.
+    result = CliRunner().invoke(
+        app, ["extract", "--cluster", "ray://127.0.0.1:9", str(source), "-o", output]
+    )
+    assert result.exit_code == 2
+    assert f"would overwrite the input {source}" in result.output
+    with pytest.raises(OutputPlanError, match="would overwrite the input"):
+        run_batch("ray://127.0.0.1:9", [source], source)
+    assert source.read_bytes() == CORPUS[0].read_bytes()
 
 
 @pytest.fixture(scope="module")
