@@ -14,11 +14,18 @@ Run: ``uv run --frozen python -m bench.cluster_scaling [--quick]``.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import tempfile
 from pathlib import Path
 
-from bench.common import Run, base_parser, generated_statement, headline, summarize, target
+from bench.common import (
+    LinearScaling,
+    Run,
+    base_parser,
+    generated_statement,
+    headline,
+    statement_copies,
+    summarize,
+)
 from dualread.api import ExtractOptions
 from dualread.cluster.driver import run_batch
 from dualread.testing.cluster_rig import local_cluster
@@ -51,13 +58,7 @@ def main() -> None:
         work = Path(scratch)
         source = generated_statement(1)
         oracle = write_oracle_index(build_oracle_index([source], 100), work / "oracle.json")
-        inputs = work / "in"
-        inputs.mkdir()
-        paths = []
-        for number in range(max(plan.nodes) * plan.docs_per_node):
-            path = inputs / f"statement-{number:03d}.pdf"
-            shutil.copyfile(source, path)
-            paths.append(path)
+        paths = statement_copies(1, work / "in", max(plan.nodes) * plan.docs_per_node)
         for n in plan.nodes:
             with local_cluster(
                 n, oracle, f"slow={plan.latency_s:g}", {"DUALREAD_DPI": "100"}
@@ -76,35 +77,20 @@ def main() -> None:
                     if round_number:
                         seconds[n].append(summary.wall_s)
                         overhead.append(summary.driver_s / len(summary.outcomes))
-    first = plan.nodes[0]
-    docs_s = {n: [n * plan.docs_per_node / s for s in seconds[n]] for n in plan.nodes}
-    ratios = {
-        n: summarize(
-            [(docs_s[n][i] / docs_s[first][i]) / (n / first) for i in range(plan.rounds)], 4
-        )
-        for n in plan.nodes
-    }
-    top = max(plan.nodes)
-    at_top = ratios[top]["median"]
+    scaling = LinearScaling.measure(seconds, plan.docs_per_node)
     per_doc_ms = summarize([o * 1000 for o in overhead], 3)
     run.write(
         parameters=dataclasses.asdict(plan),
         results={
-            "seconds": {str(n): summarize(seconds[n], 3) for n in plan.nodes},
+            "seconds": scaling.seconds_summary(),
             "driver_overhead_ms_per_document": per_doc_ms,
         },
-        ratios={f"linear_{n}": ratios[n] for n in plan.nodes},
-        targets=[
-            target(
-                f"ratio of linear at {top} nodes", at_top, TARGET_RATIO, "x linear", at_most=False
-            )
-        ],
+        ratios=scaling.ratio_summary(),
+        targets=[scaling.target("nodes", TARGET_RATIO)],
         headlines=[
-            headline(
-                f"documents/s with {top} simulated nodes, as a ratio of linear",
-                f"{at_top:.2f}",
-                f">= {TARGET_RATIO}",
-                at_top >= TARGET_RATIO,
+            scaling.headline(
+                f"documents/s with {scaling.top} simulated nodes, as a ratio of linear",
+                TARGET_RATIO,
             ),
             headline(
                 "driver overhead per document (hash, dispatch, write, manifest)",

@@ -18,11 +18,13 @@ alike and cancels out of the ratio.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
 import platform
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -162,6 +164,54 @@ def headline(metric: str, value: str, target_text: str, ok: bool | None) -> dict
     return {"metric": metric, "value": value, "target": target_text, "ok": ok}
 
 
+@dataclasses.dataclass(frozen=True)
+class LinearScaling:
+    """Throughput at each worker count (replicas, nodes) against linear scaling from the first.
+
+    Work grows with the workers, so the ideal is a constant wall time; the ratio of linear at
+    ``n`` workers is ``rate(n) / ((n / first) * rate(first))``, per round, summarised over the
+    rounds (each round times every count once, so a burst of load hits them alike).
+    """
+
+    seconds: Mapping[int, Sequence[float]]  # wall seconds per worker count, one per round
+    rates: Mapping[int, Sequence[float]]  # work per second, one per round
+    ratios: Mapping[int, dict[str, Any]]  # summaries of the per-round ratios of linear
+    top: int  # the largest worker count
+
+    @classmethod
+    def measure(
+        cls, seconds: Mapping[int, Sequence[float]], work_per_worker: float
+    ) -> LinearScaling:
+        """From wall seconds per worker count, in the order timed, the first count the base."""
+        counts = list(seconds)
+        first = counts[0]
+        rates = {n: [n * work_per_worker / s for s in seconds[n]] for n in counts}
+        rounds = range(len(seconds[first]))
+        ratios = {
+            n: summarize([(rates[n][i] / rates[first][i]) / (n / first) for i in rounds], 4)
+            for n in counts
+        }
+        return cls(seconds, rates, ratios, max(counts))
+
+    @property
+    def at_top(self) -> float:
+        return float(self.ratios[self.top]["median"])
+
+    def seconds_summary(self) -> dict[str, Any]:
+        return {str(n): summarize(self.seconds[n], 3) for n in self.seconds}
+
+    def ratio_summary(self) -> dict[str, Any]:
+        return {f"linear_{n}": self.ratios[n] for n in self.ratios}
+
+    def target(self, workers: str, limit: float) -> dict[str, Any]:
+        """The ratio of linear at the top count, checked against at least ``limit``."""
+        name = f"ratio of linear at {self.top} {workers}"
+        return target(name, self.at_top, limit, "x linear", at_most=False)
+
+    def headline(self, metric: str, limit: float) -> dict[str, Any]:
+        return headline(metric, f"{self.at_top:.2f}", f">= {limit}", self.at_top >= limit)
+
+
 QUICK_OPTION, OUTPUT_OPTION = "--quick", "--output"
 
 
@@ -271,3 +321,16 @@ def generated_statement(pages: int) -> Path:
             return path
         rows += (pages - made) * PAGE_ROWS
     raise RuntimeError(f"the generator made {made} pages, not {pages}, from {rows} rows")
+
+
+def statement_copies(pages: int, folder: Path, count: int) -> list[Path]:
+    """``count`` copies of one generated statement of ``pages`` pages under distinct names in
+    ``folder``: a batch whose every document costs the same."""
+    source = generated_statement(pages)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number in range(count):
+        path = folder / f"statement-{number:03d}.pdf"
+        shutil.copyfile(source, path)
+        paths.append(path)
+    return paths

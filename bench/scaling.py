@@ -23,7 +23,6 @@ Run: ``uv run --frozen python -m bench.scaling [--quick]``.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import statistics
 import tempfile
 import threading
@@ -31,7 +30,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import Run, base_parser, generated_statement, headline, summarize, target
+from bench.common import (
+    LinearScaling,
+    Run,
+    base_parser,
+    generated_statement,
+    headline,
+    statement_copies,
+)
 from dualread.api import extract_many
 from dualread.config import ServerKind, Settings
 from dualread.runtime.scheduler import ServerManager
@@ -75,17 +81,6 @@ def latency_profile(scale: float) -> tuple[str, str]:
     return f"visual.slow={visual:g},json.slow={json_:g}", f"ocr.slow={ocr:g}"
 
 
-def documents(folder: Path, count: int) -> list[Path]:
-    """``count`` copies of one generated two-page statement under distinct names."""
-    source = generated_statement(2)
-    paths = []
-    for number in range(count):
-        path = folder / f"statement-{number:03d}.pdf"
-        shutil.copyfile(source, path)
-        paths.append(path)
-    return paths
-
-
 def read(settings: Settings, manager: ServerManager, paths: list[Path]) -> tuple[float, list[Any]]:
     started = time.perf_counter()
     results = list(extract_many(paths, settings=settings, control=manager))
@@ -110,7 +105,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dualread-scaling-") as scratch:
         work = Path(scratch)
         pages_per_doc = 2
-        paths = documents(work, max(plan.replicas) * plan.docs_per_replica)
+        paths = statement_copies(pages_per_doc, work, max(plan.replicas) * plan.docs_per_replica)
         oracle = write_oracle_index(
             build_oracle_index([generated_statement(pages_per_doc)], DPI), work / "oracle.json"
         )
@@ -138,20 +133,9 @@ def main() -> None:
                     elapsed, outcomes[n] = read(settings, managers[n], batch)
                     if round_number:
                         seconds[n].append(elapsed)
-            first = plan.replicas[0]
-            pages_s = {
-                n: [n * plan.docs_per_replica * pages_per_doc / s for s in seconds[n]]
-                for n in plan.replicas
-            }
-            ratios = {
-                n: summarize(
-                    [(pages_s[n][i] / pages_s[first][i]) / (n / first) for i in range(plan.rounds)],
-                    4,
-                )
-                for n in plan.replicas
-            }
+            scaling = LinearScaling.measure(seconds, plan.docs_per_replica * pages_per_doc)
             # Every document is the same statement: every reading must equal the first one's.
-            reference = outcomes[first][0]
+            reference = outcomes[plan.replicas[0]][0]
             identical = all(o == reference for n in outcomes for o in outcomes[n])
             for manager in managers.values():
                 manager.close()
@@ -162,19 +146,12 @@ def main() -> None:
         finally:
             for manager in managers.values():
                 manager.close()
-    top = max(plan.replicas)
-    at_top = ratios[top]["median"]
-    targets = [
-        target(
-            f"ratio of linear at {top} replicas", at_top, TARGET_RATIO, "x linear", at_most=False
-        )
-    ]
+    targets = [scaling.target("replicas", TARGET_RATIO)]
     headlines = [
-        headline(
-            f"pages/s with {top} replicas per server, as a ratio of linear (simulated GPUs)",
-            f"{at_top:.2f}",
-            f">= {TARGET_RATIO}",
-            at_top >= TARGET_RATIO,
+        scaling.headline(
+            f"pages/s with {scaling.top} replicas per server, as a ratio of linear "
+            "(simulated GPUs)",
+            TARGET_RATIO,
         )
     ]
     if kill:
@@ -197,12 +174,14 @@ def main() -> None:
             "per-copy concurrency": {s.name: s.max_concurrency for s in servers.servers},
         },
         results={
-            "seconds": {str(n): summarize(seconds[n], 3) for n in plan.replicas},
-            "pages_per_s": {str(n): round(statistics.median(pages_s[n]), 3) for n in plan.replicas},
+            "seconds": scaling.seconds_summary(),
+            "pages_per_s": {
+                str(n): round(statistics.median(rates), 3) for n, rates in scaling.rates.items()
+            },
             "outputs_identical_across_replica_counts": identical,
             "kill": kill,
         },
-        ratios={f"linear_{n}": ratios[n] for n in plan.replicas},
+        ratios=scaling.ratio_summary(),
         targets=targets,
         headlines=headlines,
         notes=[

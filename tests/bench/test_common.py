@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.common import (
+    LinearScaling,
     Run,
     _without_output,
     generated_statement,
@@ -18,6 +19,7 @@ from bench.common import (
     own_peak_rss_mib,
     paired_ratio,
     result_path,
+    statement_copies,
     summarize,
     target,
 )
@@ -64,6 +66,25 @@ def test_target_checks_either_direction() -> None:
     assert target("t", 0.5, 0.9, "ratio", at_most=False)["comparison"] == "at least"
 
 
+def test_linear_scaling_compares_each_count_with_the_first_round_by_round() -> None:
+    # Work doubles with the workers. Round 2 is slowed by load at every count alike, so its
+    # ratios match round 1's; at 4 workers the wall time grows by a quarter: 0.8 of linear.
+    scaling = LinearScaling.measure({1: [10.0, 20.0], 2: [10.0, 20.0], 4: [12.5, 25.0]}, 3.0)
+    assert scaling.rates[1] == [0.3, 0.15]
+    assert scaling.ratios[2]["median"] == 1.0
+    assert scaling.top == 4 and scaling.at_top == 0.8
+    assert set(scaling.ratio_summary()) == {"linear_1", "linear_2", "linear_4"}
+    assert scaling.seconds_summary()["4"]["median"] == 18.75
+    assert scaling.target("nodes", 0.85)["name"] == "ratio of linear at 4 nodes"
+    assert scaling.target("nodes", 0.85)["ok"] is False
+    assert scaling.headline("docs/s", 0.75) == {
+        "metric": "docs/s",
+        "value": "0.80",
+        "target": ">= 0.75",
+        "ok": True,
+    }
+
+
 def test_machine_description_names_cpu_cores_memory_python_and_commit() -> None:
     machine = machine_description()
     assert machine["cpu"]
@@ -108,6 +129,13 @@ def test_generated_statement_has_the_pages_asked_for() -> None:
         assert len(document.pages) == 2
     truth = json.loads(path.with_suffix(".truth.json").read_text())
     assert {row["page"] for row in truth["transactions"]} == {1, 2}
+
+
+@pytest.mark.slow
+def test_statement_copies_are_one_statement_under_distinct_names(tmp_path: Path) -> None:
+    paths = statement_copies(1, tmp_path / "in", 3)
+    assert [p.name for p in paths] == [f"statement-00{n}.pdf" for n in range(3)]
+    assert len({p.read_bytes() for p in paths}) == 1
 
 
 def test_own_peak_memory_is_at_least_what_is_held_now() -> None:
