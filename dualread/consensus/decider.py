@@ -150,9 +150,7 @@ def decide(
     status = _status(candidates, asked, relevant, disputes, report)
     if not transactions and report.ok is not True:
         status = "unresolved"  # readers agreeing on an empty table prove nothing by agreeing
-        disputes.append(
-            Dispute("row", None, None, (), None, reread_may_settle=False, reason=_NOTHING_READ)
-        )
+        disputes.append(Dispute.of_reason(_NOTHING_READ))
     if status == "unverified":
         row_confidence = [min(c, _UNVERIFIED_ROW_CONFIDENCE) for c in row_confidence]
     for doubt in implausible_values(statement, report):  # agreement on nonsense settles nothing
@@ -160,14 +158,8 @@ def decide(
             continue  # the value disputes listed already are why the arithmetic fails
         status = "unresolved"
         disputes.append(
-            Dispute(
-                doubt.field,
-                doubt.row,
-                doubt.page,
-                (),
-                doubt.value,
-                reread_may_settle=False,
-                reason=doubt.reason,
+            Dispute.of_reason(
+                doubt.reason, field=doubt.field, row=doubt.row, page=doubt.page, chosen=doubt.value
             )
         )
     return Decision(
@@ -188,7 +180,7 @@ def _failed_reading(reading: CandidateLike) -> Dispute:
         f"route {reading.route} read no rows on pages where another reader found rows: "
         "a failed reading, left out of the vote"
     )
-    return Dispute("row", None, None, (), None, reread_may_settle=False, reason=reason)
+    return Dispute.of_reason(reason)
 
 
 def _status(

@@ -32,6 +32,20 @@ class Dispute:
     reread_may_settle: bool = True  # whether another route-A pass on ``page`` could settle it
     reason: str | None = None  # why it is in doubt, when no reading disagreed (plausibility)
 
+    @classmethod
+    def of_reason(
+        cls,
+        reason: str,
+        *,
+        field: str = "row",
+        row: int | None = None,
+        page: int | None = None,
+        chosen: Any = None,
+    ) -> Dispute:
+        """A doubt no disagreement raised (an implausible value, a failed reading): no
+        candidates, only the reason, and nothing a re-read could settle."""
+        return cls(field, row, page, (), chosen, reread_may_settle=False, reason=reason)
+
     @property
     def severity(self) -> Severity:
         """How much it weighs: "text" on a row's free text (informative), else "value"."""
