@@ -46,7 +46,8 @@ __all__ = [
 @dataclass
 class ExtractionResult:
     """One input file's outcome. ``error`` is set when nothing could be written for it; a file
-    written in part (its servers went down) has both ``document`` and ``error``."""
+    written in part (its servers went down), or with nothing read (every reader failed: an
+    empty, unresolved result; ``record.nothing_read``), has both ``document`` and ``error``."""
 
     source: Path
     exit_code: int
@@ -160,18 +161,13 @@ def _result_for(
     pages = len(evidence.document.pages)
     seconds = evidence.seconds
     decision = evidence.decision
-    if decision is None:
-        if evidence.servers_down:
-            return ExtractionResult(
-                path,
-                EXIT_SERVERS_UNAVAILABLE,
-                error=f"{path}: {evidence.servers_down}",
-                engine=used,
-                elapsed_s=seconds,
-            )
-        problem = "; ".join(evidence.failures) or "no reader produced a reading"
+    if decision is None:  # its servers went down before any reader read it
         return ExtractionResult(
-            path, EXIT_UNRESOLVED, error=f"{path}: {problem}", engine=used, elapsed_s=seconds
+            path,
+            EXIT_SERVERS_UNAVAILABLE,
+            error=f"{path}: {evidence.servers_down}",
+            engine=used,
+            elapsed_s=seconds,
         )
     record = ExtractionRecord.model_validate(
         {
@@ -197,6 +193,8 @@ def _result_for(
     # Exit 3 ("needs review"): a value in doubt, or a reading nothing could check.
     exit_code = EXIT_UNRESOLVED if record.status in ("unresolved", "unverified") else EXIT_OK
     error = None
+    if not evidence.candidates:  # written, empty and unresolved; the line says why
+        error = f"{path}: {'; '.join(evidence.failures) or 'no reader produced a reading'}"
     if evidence.servers_down:  # written with what was read before the servers went down
         exit_code, error = EXIT_SERVERS_UNAVAILABLE, f"{path}: {evidence.servers_down}"
     return ExtractionResult(path, exit_code, document, error, used, seconds, pages, explain, record)

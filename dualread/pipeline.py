@@ -315,8 +315,8 @@ class _Batch:
     # -- vote ------------------------------------------------------------------------------
 
     def vote(self, item: DocumentEvidence) -> None:
-        if not item.candidates:
-            return
+        if not item.candidates and item.servers_down:
+            return  # not read because the servers went down: reported, not written
         started = time.perf_counter()
         item.decision = consensus.decide(
             item.candidates, on_dispute=self.options.on_dispute, readers=self.options.readers

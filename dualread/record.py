@@ -89,6 +89,11 @@ class ExtractionRecord(_Record):
         return [p for p in self.passes if p.route != "embedded"]
 
     @property
+    def nothing_read(self) -> bool:
+        """Every pass failed: the statement is empty because no reader read one."""
+        return all(p.error is not None for p in self.passes)
+
+    @property
     def text_disputes(self) -> int:
         return sum(1 for d in self.disputes if d.severity == "text")
 

@@ -42,6 +42,7 @@ UNVERIFIED_REVIEW = (
 )
 """Why an unverified result needs a person (the record's ``review`` line)."""
 _NOTHING_READ = "no transactions were read, and no printed balances confirm an empty statement"
+_NO_READING = "no reader read a statement here (a blank page, or no statement): see failures"
 
 
 def decide(
@@ -68,11 +69,13 @@ def decide(
       whose own numbers contradict each other is "unresolved");
     - "unverified": one reader, and nothing printed let the arithmetic check it: its rows'
       confidence stays below a single reading's and ``review`` says why a person should look;
-    - "unresolved": a value dispute remains, or only one of the ``readers`` asked (default: as
-      many as gave readings) gave a reading, so nothing could confirm it; a reading with no
-      rows for pages where another reader found rows counts as that route failing, not as a
-      vote for "no rows"; and readers agreeing on no rows at all settle nothing unless the
-      printed balances confirm an empty statement;
+    - "unresolved": no reader gave a reading at all (a blank page, a page that is no
+      statement: the empty result is still written, for a person to look at), a value dispute
+      remains, or only one of the ``readers`` asked (default: as many as gave readings) gave a
+      reading, so nothing could confirm it; a reading with no rows for pages where another
+      reader found rows counts as that route failing, not as a vote for "no rows"; and readers
+      agreeing on no rows at all settle nothing unless the printed balances confirm an empty
+      statement;
     - "agreed": every reading agreed on every value at the first pass of each route;
     - "resolved": the readings differed, or agreed only after extra passes, and the vote or
       the arithmetic settled every value; at most a row's text stays in doubt.
@@ -90,7 +93,7 @@ def decide(
     ``disputed_pages`` is empty, so a document never pays a pass for its text alone.
     """
     if not candidates:
-        raise ValueError("decide() needs at least one candidate")
+        return _nothing_read()
     # Readers asked, counted before empty readings are set aside: a route that failed still
     # leaves the others unconfirmed.
     asked = readers if readers is not None else len({c.route for c in candidates})
@@ -171,6 +174,22 @@ def decide(
         arithmetic=report,
         disputed_pages=pages_to_reread(disputes),
         review=UNVERIFIED_REVIEW if status == "unverified" else None,
+    )
+
+
+def _nothing_read() -> Decision:
+    """Every reader asked failed: an empty statement, unresolved, saying so (the failures
+    themselves are the pipeline's record)."""
+    statement = Statement(transactions=[])
+    dispute = Dispute("row", None, None, (), None, reread_may_settle=False, reason=_NO_READING)
+    return Decision(
+        statement=statement,
+        status="unresolved",
+        field_confidence={},
+        row_confidence=[],
+        disputes=[dispute],
+        arithmetic=check(statement),
+        disputed_pages=frozenset(),
     )
 
 

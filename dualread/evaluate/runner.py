@@ -31,7 +31,7 @@ def evaluate_case(
         ocr=ocr,
         third_voter=third_voter,
     )
-    if result.document is None or result.record is None:
+    if result.document is None or result.record is None or result.record.nothing_read:
         return score_document(
             case, None, seconds=result.elapsed_s, error=result.error or "no result"
         )

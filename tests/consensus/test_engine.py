@@ -592,6 +592,14 @@ def test_to_dict_fits_the_schema_extraction_block() -> None:
     assert document["extraction"]["disputes"][0]["severity"] == "value"
 
 
-def test_no_candidates_is_an_error() -> None:
-    with pytest.raises(ValueError, match="at least one"):
-        decide([])
+def test_no_reading_at_all_is_an_empty_unresolved_result_saying_so() -> None:
+    decision = decide([])
+    assert decision.status == "unresolved"
+    assert decision.statement.transactions == []
+    assert [d.reason for d in decision.disputes] == [
+        "no reader read a statement here (a blank page, or no statement): see failures"
+    ]
+    assert not decision.disputed_pages  # nothing a re-read of route A could settle
+    document = decision.statement.to_json_dict()
+    document["extraction"] = {"source": "s.pdf", "engine": "embedded", **decision.to_dict()}
+    validate_document(document)

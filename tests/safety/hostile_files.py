@@ -105,3 +105,32 @@ def jpeg_named_pdf(path: Path) -> Path:
     """A real JPEG whose name says ``.pdf``."""
     Image.new("RGB", (300, 200), "white").save(path, format="JPEG")
     return path
+
+
+def blank_pdf(path: Path) -> Path:
+    """One empty A4 page: no text layer, nothing to see."""
+    pdf = canvas.Canvas(str(path), invariant=True)
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
+def letter_pdf(path: Path) -> Path:
+    """A page of prose with a text layer and no transaction table: a letter, not a statement."""
+    pdf = canvas.Canvas(str(path), invariant=True)
+    lines = [
+        "Dear customer,",
+        "we are changing our terms and conditions from 1 April.",
+        "You do not need to do anything. Kind regards, your bank",
+    ]
+    for number, line in enumerate(lines):
+        pdf.drawString(72, 770 - 16 * number, line)
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
+def blank_photo(path: Path) -> Path:
+    """A plain white PNG: a scan of an empty sheet."""
+    Image.new("RGB", (1240, 1754), "white").save(path)
+    return path

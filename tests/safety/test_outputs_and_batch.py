@@ -12,6 +12,7 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from dualread.documents import open_document
 from dualread.outputs import render_csv
 from tests.outputs.test_writers import sample_document
 from tests.safety.cli import extract, extract_process, sample_copy
-from tests.safety.hostile_files import jpeg_named_pdf
+from tests.safety.hostile_files import blank_pdf, blank_photo, jpeg_named_pdf, letter_pdf
 
 pytestmark = pytest.mark.unit
 
@@ -72,6 +73,26 @@ def test_a_folder_output_that_would_land_on_an_input_is_refused(tmp_path: Path) 
     sources = [tmp_path / "statement.json", tmp_path / "other.pdf"]  # an image named .json
     with pytest.raises(OutputPlanError, match="would overwrite the input"):
         plan_outputs(sources, str(tmp_path), ".json")
+
+
+@pytest.mark.parametrize("make", [blank_pdf, blank_photo, letter_pdf])
+def test_a_page_with_no_statement_is_still_written_with_exit_3(
+    tmp_path: Path, make: Callable[[Path], Path]
+) -> None:
+    """The README's promise for exit 3: the output is written, here an empty statement
+    flagged unresolved, with the reason on stderr and in the record."""
+    suffix = ".png" if make is blank_photo else ".pdf"
+    source = make(tmp_path / f"page{suffix}")
+    out = tmp_path / "out"
+    outcome = extract(tmp_path, str(source), "-o", f"{out}/")
+    assert outcome.exit_code == 3, outcome.stderr
+    assert len(outcome.errors) == 1 and str(source) in outcome.errors[0]
+    document = json.loads((out / "page.json").read_text())
+    record = document["extraction"]
+    assert document["transactions"] == []
+    assert record["status"] == "unresolved"
+    assert any("no reader read a statement" in d.get("reason", "") for d in record["disputes"])
+    assert record["failures"] and all(p.get("error") for p in record["passes"])
 
 
 @pytest.mark.parametrize(
