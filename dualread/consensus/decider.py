@@ -181,13 +181,12 @@ def _nothing_read() -> Decision:
     """Every reader asked failed: an empty statement, unresolved, saying so (the failures
     themselves are the pipeline's record)."""
     statement = Statement(transactions=[])
-    dispute = Dispute("row", None, None, (), None, reread_may_settle=False, reason=_NO_READING)
     return Decision(
         statement=statement,
         status="unresolved",
         field_confidence={},
         row_confidence=[],
-        disputes=[dispute],
+        disputes=[Dispute.of_reason(_NO_READING)],
         arithmetic=check(statement),
         disputed_pages=frozenset(),
     )
