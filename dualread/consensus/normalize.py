@@ -11,7 +11,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from dualread.parsing import is_carried_forward, normalize_description, normalize_iban
+from dualread.parsing import (
+    is_carried_forward,
+    normalize_description,
+    normalize_iban,
+    year_in_period,
+)
 from dualread.statement import Statement
 
 _COMPACT_FIELDS = frozenset({"account_number", "iban", "bic"})
@@ -31,8 +36,11 @@ def normalize_statement(statement: Statement) -> Statement:
     """A reader's statement in canonical form, ready to compare with another reader's.
 
     IBANs are compacted and kept only when mod-97 holds; BIC and currency upper-cased; text
-    whitespace collapsed (case kept: it is what the output shows); carried-forward rows dropped.
+    whitespace collapsed (case kept: it is what the output shows); carried-forward rows dropped;
+    a date a reader gave the wrong year (one printed without it) moved into the period, as the
+    embedded engine reads such dates.
     """
+    start, end = statement.period_start, statement.period_end
     iban = None if statement.iban is None else normalize_iban(statement.iban)
     header = {
         "bank_name": _clean_text(statement.bank_name),
@@ -45,6 +53,10 @@ def normalize_statement(statement: Statement) -> Statement:
     rows = [
         row.model_copy(
             update={
+                "date": year_in_period(row.date, start, end),
+                "value_date": None
+                if row.value_date is None
+                else year_in_period(row.value_date, start, end),
                 "description": " ".join(row.description.split()),
                 "counterparty": _clean_text(row.counterparty),
                 "reference": _clean_text(row.reference),

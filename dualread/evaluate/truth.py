@@ -72,7 +72,7 @@ class Case:
     document: Path
     truth: Truth
     password: str | None = None
-    group: str = "-"  # the manifest's variant (digital, scan...), else the folder name
+    group: str = "-"  # the manifest's group, else its variant (digital, scan...), else the folder
 
 
 def truth_path_for(document: Path) -> Path | None:
@@ -164,7 +164,7 @@ def case_for(document: Path) -> Case:
         )
     entry = _manifest_entries(document.parent).get(document.name, {})
     password = entry.get("password")
-    group = str(entry.get("variant") or document.parent.name or "-")
+    group = str(entry.get("group") or entry.get("variant") or document.parent.name or "-")
     return Case(document, load_truth(truth_path), password, group)
 
 

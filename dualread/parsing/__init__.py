@@ -7,7 +7,7 @@ guessing when the text is not what it is asked to parse.
 """
 
 from dualread.parsing.amounts import parse_amount
-from dualread.parsing.dates import month_from_name, parse_date
+from dualread.parsing.dates import month_from_name, parse_date, year_in_period
 from dualread.parsing.iban import iban_is_valid, normalize_iban
 from dualread.parsing.text import (
     description_similarity,
@@ -26,4 +26,5 @@ __all__ = [
     "normalize_iban",
     "parse_amount",
     "parse_date",
+    "year_in_period",
 ]

@@ -61,14 +61,40 @@ def _year_from_period(
     options = [d for y in years if (d := _safe_date(y, month, day)) is not None]
     if not options:
         return None
+    return min(options, key=lambda d: _days_outside(d, period_start, period_end))
+
+
+def _days_outside(d: dt.date, period_start: dt.date | None, period_end: dt.date | None) -> int:
+    """How many days ``d`` lies outside the period (0 inside); one end alone is the period."""
     low = period_start or period_end
     high = period_end or period_start
     assert low is not None and high is not None
+    return 0 if low <= d <= high else min(abs((d - low).days), abs((d - high).days))
 
-    def distance(d: dt.date) -> int:
-        return 0 if low <= d <= high else min(abs((d - low).days), abs((d - high).days))
 
-    return min(options, key=distance)
+# Bookings print a little outside the period (a card purchase posted days later, a value date
+# after the statement's end); further out than this, a date was given the wrong year.
+YEAR_SLIP_DAYS = 45
+
+
+def year_in_period(
+    date: dt.date, period_start: dt.date | None, period_end: dt.date | None
+) -> dt.date:
+    """``date`` with the year that puts it in the statement period, when a reader gave a date
+    printed without its year the wrong one (29.12. of a statement from 28 Dec to 14 Jan read
+    as next December); any other date unchanged.
+
+    Only a date far outside the period (more than YEAR_SLIP_DAYS) whose day and month fall
+    inside it (or near it) in another year is moved.
+    """
+    if period_start is None and period_end is None:
+        return date
+    if _days_outside(date, period_start, period_end) <= YEAR_SLIP_DAYS:
+        return date
+    moved = _year_from_period(date.month, date.day, period_start, period_end)
+    if moved is None or _days_outside(moved, period_start, period_end) > YEAR_SLIP_DAYS:
+        return date
+    return moved
 
 
 def _safe_date(year: int, month: int, day: int) -> dt.date | None:

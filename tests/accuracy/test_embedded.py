@@ -29,6 +29,8 @@ THRESHOLDS = {
     "scan": (0.97, 0.95, 0.8),
     "photo": (0.95, 0.9, 0.6),
     "broken_text": (0.97, 0.95, 0.8),  # page images under a layer of symbols: read by OCR
+    # Statements that print no balance at all: read perfectly, and no arithmetic can hold.
+    "unverifiable": (1.0, 1.0, 0.0),
 }
 
 
@@ -70,6 +72,12 @@ def test_text_layer_variants_are_read_perfectly(variant: str) -> None:
 @pytest.mark.parametrize("variant", ["scan", "photo", "broken_text"])
 def test_image_variants_through_ocr(variant: str) -> None:
     assert_thresholds(run_embedded(cases_of(variant)), variant)
+
+
+def test_a_statement_without_balances_is_read_but_never_claimed_checked() -> None:
+    scores = run_embedded(cases_of("unverifiable"))
+    assert_thresholds(scores, "unverifiable")
+    assert scores and {score.status for score in scores} == {"unverified"}
 
 
 def test_every_variant_has_a_threshold() -> None:

@@ -18,7 +18,9 @@ from dualread.parsing import (
     normalize_iban,
     parse_amount,
     parse_date,
+    year_in_period,
 )
+from dualread.parsing.sections import is_summary_title, section_direction
 from tests.consensus.factories import row, statement
 
 pytestmark = pytest.mark.unit
@@ -339,3 +341,58 @@ def test_normalize_statement_drops_carried_forward_rows_and_invalid_ibans() -> N
 )
 def test_page_carry_labels_of_the_fixture_locales_are_not_transactions(label: str) -> None:
     assert is_carried_forward(label)
+
+
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [
+        (dt.date(2025, 12, 29), dt.date(2024, 12, 29)),  # a year-end statement, read next year
+        (dt.date(2024, 1, 3), dt.date(2025, 1, 3)),
+        (dt.date(2024, 12, 20), dt.date(2024, 12, 20)),  # a few days before the period: kept
+        (dt.date(2025, 1, 30), dt.date(2025, 1, 30)),
+        (dt.date(2025, 7, 1), dt.date(2025, 7, 1)),  # no year puts 1 July near the period
+    ],
+)
+def test_year_in_period_moves_only_dates_given_the_wrong_year(
+    date: dt.date, expected: dt.date
+) -> None:
+    assert year_in_period(date, dt.date(2024, 12, 28), dt.date(2025, 1, 14)) == expected
+    assert year_in_period(date, None, None) == date
+
+
+def test_normalize_statement_moves_a_row_given_the_wrong_year_into_the_period() -> None:
+    raw = statement(
+        [row(29, "-51.23", month=12), row(3, "-16.57", month=1)],
+        period_start=dt.date(2024, 12, 28),
+        period_end=dt.date(2025, 1, 14),
+    )  # both rows dated 2024, as a reader that assumed the first date's year would write
+    assert [t.date for t in normalize_statement(raw).transactions] == [
+        dt.date(2024, 12, 29),
+        dt.date(2025, 1, 3),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "direction"),
+    [
+        ("DEPOSITS AND ADDITIONS", "credit"),
+        ("Deposits & other credits (continued)", "credit"),
+        ("Checks paid (3)", "debit"),
+        ("ATM & Debit Card Withdrawals", "debit"),
+        ("Dépôts (suite)", "credit"),
+        ("Lastschriften:", "debit"),
+        ("Списания", "debit"),
+        ("Mobile deposit", None),  # a booking's text, not a title
+        ("Withdrawals 1,234.56", None),  # a summary line with its total
+        ("Card purchase 12/03 GROCER", None),
+    ],
+)
+def test_section_titles_say_which_way_their_bookings_go(line: str, direction: str | None) -> None:
+    assert section_direction(line) == direction
+
+
+def test_summary_titles_are_recognised_whole() -> None:
+    assert is_summary_title("DAILY ENDING BALANCE")
+    assert is_summary_title("Summary of checks written")
+    assert not is_summary_title("Daily balance transfer to savings 12.00")
+    assert not is_summary_title("Deposits")

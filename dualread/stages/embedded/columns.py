@@ -21,7 +21,7 @@ from dualread.stages.embedded.vocabulary import COLUMN_TITLES, TITLE_FILLER, Rol
 from dualread.stages.embedded.words import Word
 
 MONEY_ROLES: frozenset[Role] = frozenset({"amount", "debit", "credit"})
-NUMERIC_ROLES: frozenset[Role] = MONEY_ROLES | {"balance"}
+NUMERIC_ROLES: frozenset[Role] = MONEY_ROLES | {"balance", "original_amount"}
 TEXT_ROLES: frozenset[Role] = frozenset({"description", "counterparty", "reference"})
 
 MIN_TITLE_SHARE = 0.7  # of a header line's words that must be titles or filler
@@ -177,6 +177,25 @@ def match_header(line: Line) -> TableHeader | None:
         if all(c.role != column.role for c in unique):
             unique.append(column)
     return TableHeader(tuple(_widen_with_fillers(unique, line.words)))
+
+
+def is_side_by_side(line: Line) -> bool:
+    """Whether the line titles the same columns twice or more over ('Date Amount Date Amount'):
+    narrow tables set side by side (daily balances, a checks summary), never the booking
+    table."""
+    if len(line.words) > 24 or sum(_fold_token(w.text) in _TITLE_WORDS for w in line.words) < 4:
+        return False  # the quick test: two titles twice over are four title words at least
+    tokens = _tokens(line.words)
+    matches, covered = _match_titles(tokens)
+    if not tokens or covered < 0.5 * len(tokens):
+        return False
+    roles = ["date" if c.role in ("posting_date", "value_date") else c.role for c in matches]
+    if not any(role in NUMERIC_ROLES for role in roles):
+        return False
+    return any(
+        len(roles) % width == 0 and roles == roles[:width] * (len(roles) // width)
+        for width in range(2, len(roles) // 2 + 1)
+    )
 
 
 def stacked_header(line: Line, below: Line) -> TableHeader | None:

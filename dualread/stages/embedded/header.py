@@ -170,16 +170,17 @@ def _text_value(
     return text or None
 
 
-def _balance_as_of(line: Line, numbers: NumberFormat) -> tuple[dt.date, Decimal] | None:
+def _balance_as_of(line: Line, numbers: NumberFormat) -> tuple[dt.date, Decimal | None] | None:
+    """'Balance as of 28.12.2024  207,55-': the date and the balance (None where the line
+    leaves the amount empty)."""
     found = _find_label(line, _BALANCE_AS_OF)
     if found is None:
         return None
     after = list(line.words[found[0] + found[1] :])
     dates = find_dates(" ".join(w.text for w in after), numbers)
-    value = _trailing_money(after, numbers)
-    if not dates or value is None:
+    if not dates:
         return None
-    return dates[0], value
+    return dates[0], _trailing_money(after, numbers)
 
 
 def find_period(lines: Sequence[Line], numbers: NumberFormat) -> tuple[dt.date, dt.date] | None:
@@ -264,7 +265,7 @@ def read_header(
     """Header fields from the non-table lines of a statement (or of one account section)."""
     lines = [line for page in pages for line in page]
     fields = HeaderFields()
-    as_of: list[tuple[dt.date, Decimal]] = []
+    as_of: list[tuple[dt.date, Decimal | None]] = []
     for page in pages:
         for index, line in enumerate(page):
             fields = _read_line(fields, page, index, numbers)
@@ -272,14 +273,17 @@ def read_header(
             if found:
                 as_of.append(found)
     period = find_period(lines, numbers)
+    as_of_dates = sorted({date for date, _ in as_of})
+    if period is None and len(as_of_dates) >= 2:
+        period = (as_of_dates[0], as_of_dates[-1])  # the balances at its start and its end
     if period:
         fields = replace(fields, period_start=period[0], period_end=period[1])
-    if as_of:
-        as_of.sort()
-        if fields.opening_balance is None and len(as_of) >= 2:
-            fields = replace(fields, opening_balance=as_of[0][1])
+    valued = sorted((date, value) for date, value in as_of if value is not None)
+    if valued:
+        if fields.opening_balance is None and len(valued) >= 2:
+            fields = replace(fields, opening_balance=valued[0][1])
         if fields.closing_balance is None:
-            fields = replace(fields, closing_balance=as_of[-1][1])
+            fields = replace(fields, closing_balance=valued[-1][1])
     card = any(marker in fold(line.text) for line in lines for marker in _CARD_MARKERS)
     return replace(
         fields,

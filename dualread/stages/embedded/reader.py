@@ -12,7 +12,15 @@ without a header continues the table above. Inside a table each line is one of:
   transaction (statements that print each day's date once);
 - a continuation: text only in the description, counterparty or reference columns, close under
   the transaction it belongs to;
+- a section title ("Deposits", "Checks paid"): the unsigned amounts under it go the way it
+  says, until the next title or the table's end;
 - anything else (footers, notes, a second header language line): it closes the transaction.
+
+A title of a table that lists no bookings (daily balances, a checks or fee summary) or a header
+naming the same columns twice over (narrow tables side by side) ends the table: the lines under
+it are not rows. Which tables hold the rows is finally the arithmetic's choice: a table whose
+rows repeat activity already read (the same bookings grouped by type on a later page) is left
+out when only without it do the printed balances hold.
 
 A new header preceded by a different account identifier starts a new account section.
 """
@@ -22,17 +30,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 import statistics
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from dualread.parsing import fold, is_carried_forward, normalize_iban
 from dualread.parsing.dates import month_from_name
+from dualread.parsing.sections import Direction, is_summary_title, section_direction
 from dualread.stages.embedded import vocabulary
 from dualread.stages.embedded.columns import (
     MONEY_ROLES,
     TEXT_ROLES,
     TableHeader,
+    is_side_by_side,
     match_header,
     split_by_column,
     stacked_header,
@@ -62,6 +73,12 @@ _ACCOUNT_ID = re.compile(r"^[A-Z]{0,4}\d[\d\- ]{6,}\d$")
 # A continuation line sits at most this many word heights below the line before it: the lines of
 # one description are set closer together than one transaction is to the next.
 CONTINUATION_PITCH = 1.6
+# A table's own column titles follow its title (a summary's, a typed section's) within this many
+# lines; a title further above a header is some box's label ("Payments" over its total).
+TITLE_REACH = 2
+# More tables than this, and leaving one out to make the arithmetic hold is no longer a choice
+# among a few interpretations.
+MAX_TABLES_TO_CHOOSE = 24
 
 
 class NoStatementTableError(ValueError):
@@ -78,6 +95,7 @@ class _Row:
     texts: dict[Role, list[str]] = field(default_factory=dict)
     last_center: float = 0.0
     sign_group: str = "amount"  # the column (or section) that decided the amount's sign
+    table: int = 0  # which table (counted over the document) the row was read in
 
     def add_text(self, role: Role, words: Sequence[Word]) -> None:
         if words:
@@ -163,14 +181,18 @@ def _leading_date(
 
 # Marks the second line of a header printed over two lines: part of the header above it.
 _SECOND_HEADER_LINE = TableHeader(())
+# Marks the header of tables set side by side: the booking table ends there.
+_SIDE_BY_SIDE = TableHeader(())
 
 
 def _headers(lines: Sequence[Line]) -> list[TableHeader | None]:
     """Per line, the table header it is (one line, or the first of two), else None."""
-    singles = [match_header(line) for line in lines]
+    singles = [_SIDE_BY_SIDE if is_side_by_side(line) else match_header(line) for line in lines]
     headers: list[TableHeader | None] = list(singles)
     for index in range(len(lines) - 1):
         single = headers[index]
+        if single is _SIDE_BY_SIDE:
+            continue
         # A one-line match without a description column may be the top half of a header.
         if singles[index + 1] is None and (single is None or not single.has("description")):
             stacked = stacked_header(lines[index], lines[index + 1])
@@ -191,6 +213,11 @@ class _TableReader:
         self.word_height = 10.0  # typical word height in the table: continuations share it
         self.seen_header = False  # a header line was read: never guess columns after that
         self.columns_inferred = False
+        self.direction: Direction | None = None  # the open typed section's, if any
+        self.direction_line = 0  # where its title was (counted in lines read)
+        self.lines_read = 0
+        self.tables = 0  # tables opened so far
+        self.summary_lines = 0  # lines left in which a header is a summary table's own
 
     @property
     def section(self) -> _Section:
@@ -213,7 +240,40 @@ class _TableReader:
             self.sections.append(_Section(identifiers))
         else:
             self.section.identifiers |= identifiers
+        if self.header is None and self.lines_read - self.direction_line > TITLE_REACH + 1:
+            self.direction = None  # no section title right above this table
         self.header = header
+        self.tables += 1
+
+    def end_table(self) -> None:
+        self.close_row()
+        self.header = None
+        self.direction = None
+
+    def read_title(self, page: int, line: Line) -> bool:
+        """A typed section's title, or the title of a table that lists no bookings: it decides
+        what the lines below are. A line set close under an open row continues its text."""
+        row = self.row
+        if row is not None and row.page == page and self._close_under(row, line):
+            return False
+        if is_summary_title(line.text):
+            self.end_table()
+            self.summary_lines = TITLE_REACH + 1
+            return True
+        direction = section_direction(line.text)
+        if direction is None:
+            return False
+        self.close_row()
+        self.direction, self.direction_line = direction, self.lines_read
+        return True
+
+    def _close_under(self, row: _Row, line: Line) -> bool:
+        """Set in the table's print right under ``row``: a line of the same transaction."""
+        same_print = abs(statistics.median(w.height for w in line.words) - self.word_height) <= (
+            0.25 * self.word_height
+        )
+        pitch = line.center_y - row.last_center
+        return same_print and pitch <= CONTINUATION_PITCH * self.word_height
 
     def keep_other(self, page: int, line: Line) -> None:
         if self.sections:
@@ -225,7 +285,9 @@ class _TableReader:
         first_line = True
         headers = _headers(lines)
         # Above a page's own table header is the page header (bank, account), never table rows.
-        first_header = next((i for i, h in enumerate(headers) if h is not None), None)
+        first_header = next(
+            (i for i, h in enumerate(headers) if h is not None and h is not _SIDE_BY_SIDE), None
+        )
         inferred_at: int | None = None
         inferred: TableHeader | None = None
         if first_header is not None:
@@ -238,6 +300,16 @@ class _TableReader:
                 inferred_at, inferred = guess
                 self.columns_inferred = True
         for index, (line, header) in enumerate(zip(lines, headers, strict=True)):
+            self.lines_read += 1
+            summary_header = self.summary_lines > 0 and header is not None
+            self.summary_lines = max(0, self.summary_lines - 1)
+            if header is _SIDE_BY_SIDE or summary_header:
+                self.end_table()
+                above.append(line)
+                continue
+            if header is None and self.read_title(page, line):
+                above.append(line)
+                continue
             if first_header is not None and index < first_header:
                 above.append(line)
                 continue
@@ -285,8 +357,7 @@ class _TableReader:
         label = " ".join(w.text for role in TEXT_ROLES for w in text_words[role])
 
         if _is_total(line):
-            self.close_row()
-            self.header = None  # a totals line ends the table
+            self.end_table()  # a totals line ends the table
             return False
         balance_kind = balance_label_kind(label) or (
             "carried" if label and is_carried_forward(label) else None
@@ -296,7 +367,7 @@ class _TableReader:
             return True
         if date is not None:
             self.close_row()
-            self.row = _Row(date, page, last_center=line.center_y)
+            self.row = _Row(date, page, last_center=line.center_y, table=self.tables)
             self.row.value_date = self._value_date(cells)
             self._fill(self.row, text_words, money)
             return True
@@ -306,20 +377,13 @@ class _TableReader:
         same_print = abs(statistics.median(w.height for w in line.words) - self.word_height) <= (
             0.25 * self.word_height
         )
-        close = (
-            row is not None
-            and same_print
-            and (
-                first_on_page
-                or line.center_y - row.last_center <= CONTINUATION_PITCH * self.word_height
-            )
-        )
+        close = row is not None and ((first_on_page and same_print) or self._close_under(row, line))
         has_money = any(money[r] is not None for r in MONEY_ROLES)
         only_text = all(column in TEXT_ROLES for column in cells)
         if row is not None and close and has_money and description and row is self.row:
             if row.amount is not None:  # another booking of the same day
                 self.close_row()
-                self.row = row = _Row(row.date, page, row.value_date)
+                self.row = row = _Row(row.date, page, row.value_date, table=self.tables)
             row.last_center = line.center_y
             self._fill(row, text_words, money)
             return True
@@ -364,6 +428,9 @@ class _TableReader:
             row.sign_group = "credit" if debit is None else "debit"
         elif amount is not None:
             row.amount = amount
+            if self.direction is not None:  # a typed section: its title gives the sign
+                row.amount = -abs(amount) if self.direction == "debit" and amount > 0 else amount
+                row.sign_group = f"section {self.direction}"
         if money["balance"] is not None:
             row.balance = money["balance"]
 
@@ -460,6 +527,65 @@ def _view_fit(view: _View) -> tuple[int, int]:
     return -result.breaks, result.checks
 
 
+def _best_view(
+    transactions: list[Transaction],
+    rows: Sequence[_Row],
+    opening: Decimal | None,
+    closing: Decimal | None,
+    card_marker: bool,
+) -> _View:
+    """A card marker ("card statement") makes the card's view plausible; the arithmetic decides
+    between it and an account's (a debit card's statement is an account's)."""
+    views = [_view(transactions, rows, opening, closing, card=True)] * card_marker
+    views.append(_view(transactions, rows, opening, closing, card=False))
+    return max(views, key=_view_fit)  # first of equals: card
+
+
+def _repeats(rows: Sequence[_Row], others: Sequence[_Row]) -> bool:
+    """Whether every row is also among ``others`` (same date and amount, each used once)."""
+    pool = Counter((r.date, abs(r.amount or 0)) for r in others)
+    for row in rows:
+        key = (row.date, abs(row.amount or 0))
+        if not pool[key]:
+            return False
+        pool[key] -= 1
+    return True
+
+
+def _without_repeated_table(
+    transactions: list[Transaction],
+    rows: Sequence[_Row],
+    opening: Decimal | None,
+    closing: Decimal | None,
+    view: _View,
+    fields: HeaderFields,
+) -> _View:
+    """The reading without one table that repeats bookings read elsewhere (the activity grouped
+    by type on a later page, a fee breakdown under the table), when only without it do the
+    printed balances hold; else ``view`` unchanged. Where several tables could go, none does:
+    the arithmetic cannot tell which."""
+    tables = sorted({row.table for row in rows})
+    if _view_fit(view)[0] == 0 or not 1 < len(tables) <= MAX_TABLES_TO_CHOOSE:
+        return view  # nothing breaks, or too many tables to choose among
+    confirmed: list[_View] = []
+    for table in tables:
+        kept = [i for i, row in enumerate(rows) if row.table != table]
+        left_out = [row for row in rows if row.table == table]
+        if not _repeats(left_out, [rows[i] for i in kept]):
+            continue
+        candidate = _best_view(
+            [transactions[i] for i in kept],
+            [rows[i] for i in kept],
+            opening,
+            closing,
+            fields.card_statement,
+        )
+        negative_breaks, checks = _view_fit(candidate)
+        if negative_breaks == 0 and checks > 0:
+            confirmed.append(candidate)
+    return confirmed[0] if len(confirmed) == 1 else view
+
+
 def _statement(section: _Section, fields: HeaderFields) -> AccountReading:
     transactions = [
         Transaction(
@@ -480,11 +606,9 @@ def _statement(section: _Section, fields: HeaderFields) -> AccountReading:
     closing = (
         fields.closing_balance if fields.closing_balance is not None else section.table_closing
     )
-    # A card marker ("card statement") makes the card's view plausible; the arithmetic decides
-    # between it and an account's (a debit card's statement is an account's).
-    views = [_view(transactions, section.rows, opening, closing, card=True)] * fields.card_statement
-    views.append(_view(transactions, section.rows, opening, closing, card=False))
-    card, transactions, opening, closing = max(views, key=_view_fit)  # first of equals: card
+    view = _best_view(transactions, section.rows, opening, closing, fields.card_statement)
+    view = _without_repeated_table(transactions, section.rows, opening, closing, view, fields)
+    card, transactions, opening, closing = view
     statement = Statement(
         bank_name=fields.bank_name,
         account_holder=fields.account_holder,

@@ -21,6 +21,7 @@ Role = Literal[
     "debit",
     "credit",
     "balance",
+    "original_amount",
 ]
 
 # Column titles by the role of the column. "posting_date" becomes the booking date when no
@@ -230,6 +231,39 @@ COLUMN_TITLES: dict[Role, tuple[str, ...]] = {
         "valor",
         "monto",
         "importo",
+        "сумма в валюте счета",
+    ),
+    # The amount in the currency the card was used in, printed beside the amount booked in the
+    # account's currency: never the booking's amount.
+    "original_amount": (
+        "original amount",
+        "original currency",
+        "amount in original currency",
+        "foreign currency",
+        "foreign currency amount",
+        "amount in foreign currency",
+        "foreign amount",
+        "fx amount",
+        "originalbetrag",
+        "ursprungsbetrag",
+        "fremdwahrung",
+        "betrag in fremdwahrung",
+        "montant d'origine",
+        "montant en devise",
+        "montant devise",
+        "devise d'origine",
+        "oorspronkelijk bedrag",
+        "bedrag in vreemde valuta",
+        "vreemde valuta",
+        "importe original",
+        "importe en divisa",
+        "divisa",
+        "valor original",
+        "valor em moeda estrangeira",
+        "importo originale",
+        "importo in valuta",
+        "сумма в валюте операции",
+        "сумма операции в валюте",
     ),
     "balance": (
         "balance",

@@ -60,6 +60,16 @@ def test_balances_as_of_two_dates_and_a_date_beside_an_amount() -> None:
     assert fields.opening_balance == Decimal("10750.00")  # the labelled one wins over 'as of'
 
 
+def test_balances_as_of_two_dates_give_the_period_even_with_an_empty_amount() -> None:
+    page = [
+        line_at(20, (40, "KONTOSTAND AM 28.12.2024"), (300, "IHR KARTENKONTO")),
+        line_at(200, (40, "KONTOSTAND AM 14.01.2025"), (400, "207,55-")),
+    ]
+    fields = read_header([page], 842, GERMAN)
+    assert (fields.period_start, fields.period_end) == (dt.date(2024, 12, 28), dt.date(2025, 1, 14))
+    assert (fields.opening_balance, fields.closing_balance) == (None, Decimal("-207.55"))
+
+
 def test_bank_name_is_the_large_print_that_is_not_the_title() -> None:
     big = [
         Word("Thamesbridge", 48, 30, 150, 47),

@@ -282,3 +282,130 @@ def test_a_debit_card_statement_is_read_as_an_account_when_its_balances_say_so()
         (dt.date(2021, 6, 1), Decimal("-25.00")),
         (dt.date(2021, 6, 30), Decimal("5.00")),
     ]
+
+
+SECTION_HEADER = ((40, "Date"), (120, "Description"), (450, "Amount"))
+
+
+def typed_sections_page() -> list[Line]:
+    """A US-style statement: bookings grouped by kind, amounts unsigned, totals per section."""
+    return rows(
+        (30, ((40, "Statement period: 03/01/2024 to 03/31/2024"),)),
+        (42, ((40, "Beginning balance"), (450, "1,000.00"))),
+        (54, ((40, "Ending balance"), (450, "139.50"))),
+        (90, ((40, "DEPOSITS AND ADDITIONS"),)),
+        (104, SECTION_HEADER),
+        (118, ((40, "03/04"), (120, "Payroll"), (450, "1,500.00"))),
+        (132, ((40, "Total Deposits and Additions"), (450, "$1,500.00"))),
+        (160, ((40, "CHECKS PAID"),)),
+        (174, SECTION_HEADER),
+        (188, ((40, "03/07"), (120, "Check 1041"), (450, "310.50"))),
+        (202, ((40, "Total Checks Paid"), (450, "$310.50"))),
+        (230, ((40, "ATM & DEBIT CARD WITHDRAWALS"),)),
+        (244, SECTION_HEADER),
+        (258, ((40, "03/09"), (120, "Card purchase GROCER"), (450, "50.00"))),
+        (272, ((40, "03/12"), (120, "ATM withdrawal"), (450, "1,000.00"))),
+        (286, ((40, "Total ATM & Debit Card Withdrawals"), (450, "$1,050.00"))),
+    )
+
+
+def test_typed_sections_give_unsigned_amounts_their_sign() -> None:
+    statement = read_statement([(1, typed_sections_page())], PAGE_HEIGHT).primary.statement
+    assert [(t.date, t.amount) for t in statement.transactions] == [
+        (dt.date(2024, 3, 4), Decimal("1500.00")),
+        (dt.date(2024, 3, 7), Decimal("-310.50")),
+        (dt.date(2024, 3, 9), Decimal("-50.00")),
+        (dt.date(2024, 3, 12), Decimal("-1000.00")),
+    ]
+    assert (statement.opening_balance, statement.closing_balance) == (
+        Decimal("1000.00"),
+        Decimal("139.50"),
+    )
+
+
+def test_the_arithmetic_turns_a_section_whose_title_says_the_wrong_way() -> None:
+    """'Payments' is money in on a card and money out on an account: the balances decide."""
+    page = rows(
+        (42, ((40, "Opening balance"), (450, "500.00"))),
+        (54, ((40, "Closing balance"), (450, "380.00"))),
+        (90, ((40, "Payments"),)),
+        (104, SECTION_HEADER),
+        (118, ((40, "02/05/2024"), (120, "Electricity"), (450, "80.00"))),
+        (132, ((40, "06/05/2024"), (120, "Phone"), (450, "40.00"))),
+    )
+    statement = read_statement([(1, page)], PAGE_HEIGHT).primary.statement
+    assert [t.amount for t in statement.transactions] == [Decimal("-80.00"), Decimal("-40.00")]
+
+
+def test_a_section_word_continuing_a_description_is_no_title() -> None:
+    page = rows(
+        (100, SECTION_HEADER),
+        (115, ((40, "02/05/2024"), (120, "Transfer to savings"), (450, "-80.00"))),
+        (126, ((120, "Withdrawals"),)),  # the description's second line, set close under it
+        (141, ((40, "03/05/2024"), (120, "Refund"), (450, "40.00"))),
+    )
+    statement = read_statement([(1, page)], PAGE_HEIGHT).primary.statement
+    assert [(t.description, t.amount) for t in statement.transactions] == [
+        ("Transfer to savings Withdrawals", Decimal("-80.00")),
+        ("Refund", Decimal("40.00")),
+    ]
+
+
+def test_daily_balance_and_side_by_side_summaries_are_not_rows() -> None:
+    page = rows(
+        (30, ((40, "Statement period: 01/03/2024 to 31/03/2024"),)),
+        (100, SECTION_HEADER),
+        (115, ((40, "02/03/2024"), (120, "Salary"), (450, "900.00"))),
+        (130, ((40, "05/03/2024"), (120, "Rent"), (450, "-700.00"))),
+        (160, ((40, "Daily ending balance"),)),
+        (175, ((40, "Date"), (150, "Amount"))),
+        (190, ((40, "02/03/2024"), (150, "1,900.00"))),
+        (205, ((40, "05/03/2024"), (150, "1,200.00"))),
+        (240, ((40, "Date"), (120, "Amount"), (300, "Date"), (380, "Amount"))),
+        (255, ((40, "02/03/2024"), (120, "1,900.00"), (300, "05/03/2024"), (380, "1,200.00"))),
+    )
+    statement = read_statement([(1, page)], PAGE_HEIGHT).primary.statement
+    assert [t.amount for t in statement.transactions] == [Decimal("900.00"), Decimal("-700.00")]
+
+
+def test_activity_repeated_by_type_is_left_out_when_the_balances_say_so() -> None:
+    page1 = rows(
+        (42, ((40, "Opening balance"), (450, "100.00"))),
+        (54, ((40, "Closing balance"), (450, "250.00"))),
+        (100, SECTION_HEADER),
+        (115, ((40, "02/05/2024"), (120, "Salary"), (450, "200.00"))),
+        (130, ((40, "03/05/2024"), (120, "Coffee"), (450, "-50.00"))),
+    )
+    page2 = rows(  # the same bookings, grouped by type, under a header of their own
+        (90, ((40, "Your spending by category"),)),
+        (100, SECTION_HEADER),
+        (115, ((40, "03/05/2024"), (120, "Eating out"), (450, "-50.00"))),
+    )
+    statement = read_statement([(1, page1), (2, page2)], PAGE_HEIGHT).primary.statement
+    assert [t.description for t in statement.transactions] == ["Salary", "Coffee"]
+
+
+def test_a_table_of_new_bookings_stays_when_the_balances_need_it() -> None:
+    page1 = rows(
+        (42, ((40, "Opening balance"), (450, "100.00"))),
+        (54, ((40, "Closing balance"), (450, "200.00"))),
+        (100, SECTION_HEADER),
+        (115, ((40, "02/05/2024"), (120, "Salary"), (450, "200.00"))),
+        (130, ((40, "03/05/2024"), (120, "Coffee"), (450, "-50.00"))),
+        (145, ((40, "Total"), (450, "150.00"))),
+        (190, SECTION_HEADER),
+        (205, ((40, "03/05/2024"), (120, "Coffee"), (450, "-50.00"))),
+    )
+    statement = read_statement([(1, page1)], PAGE_HEIGHT).primary.statement
+    assert len(statement.transactions) == 3  # a second coffee the same day is a booking
+
+
+def test_the_booked_amount_not_the_original_currency_amount() -> None:
+    header = ((40, "Date"), (120, "Description"), (330, "Original amount"), (450, "Amount"))
+    page = rows(
+        (100, header),
+        (115, ((40, "02/05/2024"), (120, "HOTEL NEW YORK"), (330, "USD 120.00"), (450, "-110.35"))),
+        (130, ((40, "03/05/2024"), (120, "Bakery"), (450, "-4.20"))),
+    )
+    statement = read_statement([(1, page)], PAGE_HEIGHT).primary.statement
+    assert [t.amount for t in statement.transactions] == [Decimal("-110.35"), Decimal("-4.20")]
