@@ -10,6 +10,8 @@ file or the server and what to do; no command shows a traceback for them::
     │   └── SchemaError (statement)       a result outside the schema: never written  (a bug)
     ├── BackendError (backends.base)      one model call failed after its retries: that
     │   │                                 reading is missing, the vote goes on        -> 3
+    │   ├── NoAnswer                      no answer within timeout_s: as BackendError;
+    │   │                                 two documents in a row: as ServerUnreachable
     │   └── ServerUnreachable             the server did not answer at all: the batch
     │                                     asks no more models, keeps what it read     -> 4
     ├── ServersUnavailable (runtime)      the servers a batch needs could not be brought

@@ -13,11 +13,14 @@
 
 A model server that stays down (:class:`ServersUnavailable` from the control, or
 :class:`ServerUnreachable` from a server the user runs) ends the model phases: what was read
-before it is still voted and handed over, and the documents it left unread say so.
+before it is still voted and handed over, and the documents it left unread say so. So does a
+server that leaves :data:`SILENT_DOCUMENTS` documents in a row unanswered (:class:`NoAnswer`):
+a hung server costs the batch that many timeouts, not one per document.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,7 +29,7 @@ from functools import partial
 from typing import Protocol, TypeVar
 
 from dualread import consensus
-from dualread.backends.base import Backend, BackendError, ServerUnreachable
+from dualread.backends.base import Backend, BackendError, NoAnswer, ServerUnreachable
 from dualread.choices import OnDispute, Route
 from dualread.config import Role, Settings
 from dualread.documents import Document
@@ -41,6 +44,10 @@ Progress = Callable[[str, int], None]
 
 # What ends the model phases: no server to ask any more.
 SERVERS_DOWN = (ServerUnreachable, ServersUnavailable, LauncherError)
+SILENT_DOCUMENTS = 2
+"""Documents in a row whose request a role's server left unanswered before the batch takes the
+server for dead. One timeout may be a pathological page; two in a row across documents is a hung
+server, and each further document would cost another ``timeout_s``."""
 
 
 class ServerControl(Protocol):
@@ -186,6 +193,8 @@ class _Batch:
         self.advance = on_progress or (lambda phase, n: None)
         self.first = pass_params(1, settings.dpi)
         self.down: str | None = None  # set once a server stays down: no more model calls
+        self._silent: dict[Role, int] = {}  # documents in a row a role's server left unanswered
+        self._silent_lock = threading.Lock()  # phases may read several documents at once
 
     # -- extract ---------------------------------------------------------------------------
 
@@ -272,14 +281,28 @@ class _Batch:
         route = "ocr" if role == "json" else role
         started = time.perf_counter()
         try:
-            return self.control.call(role, request), time.perf_counter() - started
+            answer = self.control.call(role, request)
         except (BackendError, *SERVERS_DOWN) as failure:
             seconds = time.perf_counter() - started
             item.record_pass(route, pages, seconds, params).error = str(failure)
             item.failures.append(f"{route}: {failure}")
             if isinstance(failure, SERVERS_DOWN):
                 raise
+            self._count_silence(role, failure)
             return None, seconds
+        self._count_silence(role, None)
+        return answer, time.perf_counter() - started
+
+    def _count_silence(self, role: Role, failure: BackendError | None) -> None:
+        """Count the documents in a row that ``role``'s server left unanswered; raise
+        :class:`ServersUnavailable` (the server is dead for this batch) at SILENT_DOCUMENTS."""
+        with self._silent_lock:
+            silent = self._silent.get(role, 0) + 1 if isinstance(failure, NoAnswer) else 0
+            self._silent[role] = silent
+        if silent >= SILENT_DOCUMENTS:
+            raise ServersUnavailable(
+                f"{failure}, for {silent} documents in a row: the batch asks this server no more"
+            )
 
     def _read_visual(self, index: int, item: DocumentEvidence) -> None:
         doc = item.document

@@ -24,6 +24,12 @@ class ServerUnreachable(BackendError):
     giving up on the servers a batch needs."""
 
 
+class NoAnswer(BackendError):
+    """The server took the request and gave no answer within ``timeout_s``: hung, or far too
+    slow. Not retried (the model may still be busy with this very request); a batch stops
+    asking a server that leaves several documents in a row unanswered (:mod:`dualread.pipeline`)."""
+
+
 @dataclass(frozen=True)
 class ChatRequest:
     model: str

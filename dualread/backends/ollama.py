@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import ollama
 
-from dualread.backends.base import BackendError, ChatReply, ChatRequest
+from dualread.backends.base import BackendError, ChatReply, ChatRequest, NoAnswer
 from dualread.backends.retry import RetryingBackend, TransientError
 
 NANOSECONDS = 1e9
@@ -66,7 +66,7 @@ class OllamaBackend(RetryingBackend):
                 f"no connection within {self.connect_timeout_s:g} s", reached=False
             ) from None
         except httpx.TimeoutException:
-            raise BackendError(f"{server}: no answer within {self.timeout_s:g} s") from None
+            raise NoAnswer(f"{server}: no answer within {self.timeout_s:g} s") from None
         except httpx.TransportError as error:
             raise TransientError(
                 f"connection lost ({type(error).__name__})", reached=True

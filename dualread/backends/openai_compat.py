@@ -15,7 +15,7 @@ from typing import Any
 import openai
 from openai.types.chat import ChatCompletion
 
-from dualread.backends.base import BackendError, ChatReply, ChatRequest
+from dualread.backends.base import BackendError, ChatReply, ChatRequest, NoAnswer
 from dualread.backends.retry import RetryingBackend, TransientError
 
 ERROR_TEXT_LIMIT = 200
@@ -67,7 +67,7 @@ class OpenAIBackend(RetryingBackend):
                 raise TransientError(
                     f"no connection within {self.connect_timeout_s:g} s", reached=False
                 ) from None
-            raise BackendError(f"{server}: no answer within {self.timeout_s:g} s") from None
+            raise NoAnswer(f"{server}: no answer within {self.timeout_s:g} s") from None
         except openai.APIConnectionError as error:
             if _never_connected(error):
                 raise TransientError("connection refused", reached=False) from None

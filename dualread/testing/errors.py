@@ -14,7 +14,15 @@ Profiles:
 - a dict of counts, e.g. ``{"drop_row": 1, "digit_swap": 2}``;
 - a rate, e.g. ``{"row_error_rate": 0.05}``: every row independently gets one error with that
   probability, the kind drawn from ``"weights"`` (default :data:`DEFAULT_WEIGHTS`); an optional
-  ``"header_error_rate"`` is the chance of one header-field error.
+  ``"header_error_rate"`` is the chance of one header-field error;
+- a hostile answer (:data:`HOSTILE`), e.g. ``"closing_cent"``: not a misreading but nonsense
+  no statement prints, the same in every answer it touches, so readers that get it agree on
+  it (what issue 16's decision-safety probes need). They can be named alone or as keys of a dict
+  (``{"bad_iban": 1, "digit_swap": 1}``).
+
+A server failing on every page (HTTP 5xx, or no answer before the client's timeout) is a
+transport fault, not an answer: ``http500=N`` and ``slow=S`` in
+:mod:`dualread.testing.standins.faults`.
 """
 
 from __future__ import annotations
@@ -40,7 +48,22 @@ ROW_ERRORS = (
     "description_typo",
 )
 HEADER_ERROR = "header_field"
-KINDS = (*ROW_ERRORS, HEADER_ERROR)
+HOSTILE = (
+    "empty_answer",
+    "invent_rows",
+    "closing_cent",
+    "excess_decimals",
+    "negative_zero",
+    "forty_digits",
+    "date_decades_off",
+    "bad_iban",
+)
+KINDS = (*ROW_ERRORS, HEADER_ERROR, *HOSTILE)
+
+INVENTED_ROWS = 150
+"""Rows ``invent_rows`` adds to a page: with the page's own, more than a printed page holds (150,
+:mod:`dualread.consensus.plausibility`). Not 10,000: an answer that long cannot come back
+through any server, which cuts it at the request's token limit."""
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "drop_row": 2,
@@ -174,6 +197,81 @@ def _header_error(statement: Statement, rng: random.Random) -> str | None:
     return name
 
 
+def _middle_row(statement: Statement) -> Row | None:
+    rows: list[Row] = statement.get("transactions", [])
+    return rows[len(rows) // 2] if rows else None
+
+
+def _empty_answer(statement: Statement) -> str:
+    for key in statement:
+        statement[key] = [] if key == "transactions" else None
+    return "an empty statement"
+
+
+def _invent_rows(statement: Statement) -> str:
+    rows: list[Row] = statement.setdefault("transactions", [])
+    template = rows[-1] if rows else {"date": statement.get("period_start") or "2000-01-01"}
+    invented = {
+        "date": template["date"],
+        "value_date": None,
+        "description": "x",
+        "counterparty": None,
+        "reference": None,
+        "amount": "1.00",
+        "balance": None,
+        "page": template.get("page", 1),
+    }
+    rows.extend(dict(invented) for _ in range(INVENTED_ROWS))
+    return f"{INVENTED_ROWS} rows invented on page {invented['page']}"
+
+
+def _closing_cent(statement: Statement) -> str:
+    statement["closing_balance"] = "0.01"
+    return "closing balance 0.01"
+
+
+def _row_amount(amount: Callable[[str], str]) -> Callable[[Statement], str | None]:
+    def change(statement: Statement) -> str | None:
+        row = _middle_row(statement)
+        if row is None:
+            return None
+        row["amount"] = amount(row["amount"])
+        return f"amount now {row['amount']}"
+
+    return change
+
+
+def _date_decades_off(statement: Statement) -> str | None:
+    """Fifty years and half a year off: no misread year (which consensus may move back into
+    the period) explains it."""
+    row = _middle_row(statement)
+    if row is None:
+        return None
+    day = dt.date.fromisoformat(row["date"])
+    moved = day.replace(year=day.year - 50, day=min(day.day, 28)) + dt.timedelta(days=182)
+    row["date"] = moved.isoformat()
+    return f"date now {row['date']}"
+
+
+def _bad_iban(statement: Statement) -> str:
+    """Check digits 00 fail mod-97 for every IBAN (valid ones run from 02 to 98)."""
+    iban = statement.get("iban") or "DE89370400440532013000"
+    statement["iban"] = iban[:2] + "00" + iban[4:]
+    return f"iban now {statement['iban']}"
+
+
+_HOSTILE_FUNCTIONS: dict[str, Callable[[Statement], str | None]] = {
+    "empty_answer": _empty_answer,
+    "invent_rows": _invent_rows,
+    "closing_cent": _closing_cent,
+    "excess_decimals": _row_amount(lambda a: a + "001" if "." in a else a + ".00001"),
+    "negative_zero": _row_amount(lambda a: "-0.00"),
+    "forty_digits": _row_amount(lambda a: "1" * 40 + ".00"),
+    "date_decades_off": _date_decades_off,
+    "bad_iban": _bad_iban,
+}
+
+
 def _parse_profile(profile: str | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(profile, str):
         if profile == "none":
@@ -245,6 +343,11 @@ def apply_errors(
         name = _header_error(result, rng)
         if name is not None and log is not None:
             log.append({"kind": HEADER_ERROR, "row": None, "page": None, "detail": name})
+    for kind in HOSTILE:
+        if spec.get(kind):
+            changed = _HOSTILE_FUNCTIONS[kind](result)
+            if changed is not None and log is not None:
+                log.append({"kind": kind, "row": None, "page": None, "detail": changed})
     return result
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from dualread.statement import validate_document
 from dualread.testing import errors
-from dualread.testing.errors import ROW_ERRORS, apply_errors, restrict_to_pages
+from dualread.testing.errors import HOSTILE, ROW_ERRORS, apply_errors, restrict_to_pages
 
 pytestmark = pytest.mark.unit
 
@@ -68,6 +68,34 @@ def test_each_named_profile_makes_exactly_one_schema_valid_error(kind: str) -> N
     changed = len(result["transactions"]) - len(original["transactions"])
     expected = {"drop_row": -1, "duplicate_row": 1, "merge_rows": -1}.get(kind, 0)
     assert changed == expected
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_each_hostile_answer_is_schema_valid_and_the_same_whatever_the_seed(kind: str) -> None:
+    """Readers that get a hostile profile agree on its nonsense: that is what it probes."""
+    original = _statement()
+    log: list[dict] = []  # type: ignore[type-arg]
+    result = apply_errors(original, kind, random.Random(1), log=log)
+    assert [entry["kind"] for entry in log] == [kind]
+    assert result != original
+    validate_document(result)
+    assert apply_errors(original, {kind: 1}, random.Random(99)) == result
+
+
+def test_hostile_answers_hold_what_no_statement_prints() -> None:
+    def answer(kind: str) -> dict:  # type: ignore[type-arg]
+        return apply_errors(_statement(), kind, random.Random(0))
+
+    middle = len(_statement()["transactions"]) // 2
+    assert answer("empty_answer")["transactions"] == []
+    assert answer("empty_answer")["closing_balance"] is None
+    assert len(answer("invent_rows")["transactions"]) == 20 + errors.INVENTED_ROWS
+    assert answer("closing_cent")["closing_balance"] == "0.01"
+    assert answer("excess_decimals")["transactions"][middle]["amount"].endswith("001")
+    assert answer("negative_zero")["transactions"][middle]["amount"] == "-0.00"
+    assert answer("forty_digits")["transactions"][middle]["amount"] == "1" * 40 + ".00"
+    assert answer("date_decades_off")["transactions"][middle]["date"] == "1974-09-01"
+    assert answer("bad_iban")["iban"] == "DE00370400440532013000"
 
 
 def test_merge_sums_the_amounts_and_keeps_the_later_balance() -> None:
