@@ -65,6 +65,9 @@ class HeaderFields:
     opening_balance: Decimal | None = None
     closing_balance: Decimal | None = None
     card_statement: bool = False
+    # The balance at the period's start is printed with its date and no amount ('Kontostand am
+    # 28.12.2024' and an empty cell): nothing, if the arithmetic agrees.
+    opening_blank: bool = False
 
 
 def _folded_words(line: Line) -> list[str]:
@@ -278,7 +281,10 @@ def read_header(
         period = (as_of_dates[0], as_of_dates[-1])  # the balances at its start and its end
     if period:
         fields = replace(fields, period_start=period[0], period_end=period[1])
-    valued = sorted((date, value) for date, value in as_of if value is not None)
+    as_of.sort(key=lambda found: found[0])
+    if len(as_of_dates) >= 2 and as_of[0][1] is None and fields.opening_balance is None:
+        fields = replace(fields, opening_blank=True)
+    valued = [(date, value) for date, value in as_of if value is not None]
     if valued:
         if fields.opening_balance is None and len(valued) >= 2:
             fields = replace(fields, opening_balance=valued[0][1])

@@ -527,6 +527,12 @@ def _view_fit(view: _View) -> tuple[int, int]:
     return -result.breaks, result.checks
 
 
+def _confirmed(view: _View) -> bool:
+    """Every printed balance the view's rows reach holds, and there is at least one."""
+    negative_breaks, checks = _view_fit(view)
+    return negative_breaks == 0 and checks > 0
+
+
 def _best_view(
     transactions: list[Transaction],
     rows: Sequence[_Row],
@@ -580,8 +586,7 @@ def _without_repeated_table(
             closing,
             fields.card_statement,
         )
-        negative_breaks, checks = _view_fit(candidate)
-        if negative_breaks == 0 and checks > 0:
+        if _confirmed(candidate):
             confirmed.append(candidate)
     return confirmed[0] if len(confirmed) == 1 else view
 
@@ -606,6 +611,9 @@ def _statement(section: _Section, fields: HeaderFields) -> AccountReading:
     closing = (
         fields.closing_balance if fields.closing_balance is not None else section.table_closing
     )
+    if opening is None and fields.opening_blank:
+        zero = _best_view(transactions, section.rows, Decimal(0), closing, fields.card_statement)
+        opening = Decimal(0) if _confirmed(zero) else None
     view = _best_view(transactions, section.rows, opening, closing, fields.card_statement)
     view = _without_repeated_table(transactions, section.rows, opening, closing, view, fields)
     card, transactions, opening, closing = view

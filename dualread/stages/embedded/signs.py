@@ -7,8 +7,8 @@ came from (its *sign group*: the column or section). The plausible interpretatio
 combination of flipping whole groups; the one the running-balance chain and opening + sum =
 closing confirm is kept, the simplest (fewest flips) where several fit. Then single rows whose
 own printed balance says the opposite sign are turned, one at a time, only where exactly one
-row between two printed balances fits. With no balance printed at all nothing is changed: the
-arithmetic has nothing to say.
+row between two printed balances (the opening and the closing among them) fits. With no
+balance printed at all nothing is changed: the arithmetic has nothing to say.
 """
 
 from __future__ import annotations
@@ -74,15 +74,17 @@ def _repair_rows(
     amounts: list[Decimal],
     balances: Sequence[Decimal | None],
     opening: Decimal | None,
+    closing: Decimal | None,
 ) -> list[Decimal]:
-    """Between two printed balances, one row whose flip makes the pair agree (and only one)
-    is turned."""
+    """Between two printed balances (the opening and the closing among them), one row whose
+    flip makes the pair agree (and only one) is turned."""
     start = 0
     previous = opening
     repaired = list(amounts)
-    for index, balance in enumerate(balances):
-        if balance is None:
-            continue
+    checkpoints = [(i, b) for i, b in enumerate(balances) if b is not None]
+    if closing is not None:
+        checkpoints.append((len(balances) - 1, closing))
+    for index, balance in checkpoints:
         segment = range(start, index + 1)
         if previous is not None:
             delta = balance - previous
@@ -112,7 +114,12 @@ def choose_signs(
     chosen: list[Decimal] | None = None
     for size in range(0, len(groups) + 1):  # fewest flips first: the simplest reading wins ties
         for flipped in itertools.combinations(groups, size):
-            amounts = _repair_rows(_flipped(rows, frozenset(flipped)), balances, opening)
+            # Turning a group and a row to meet the one closing equation fits too easily: a
+            # row is turned for the closing only in the reading as printed.
+            at_closing = None if flipped else closing
+            amounts = _repair_rows(
+                _flipped(rows, frozenset(flipped)), balances, opening, at_closing
+            )
             result = fit(amounts, balances, opening, closing)
             if (-result.breaks, result.checks) > best:
                 best, chosen = (-result.breaks, result.checks), amounts

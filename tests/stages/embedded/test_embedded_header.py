@@ -68,6 +68,7 @@ def test_balances_as_of_two_dates_give_the_period_even_with_an_empty_amount() ->
     fields = read_header([page], 842, GERMAN)
     assert (fields.period_start, fields.period_end) == (dt.date(2024, 12, 28), dt.date(2025, 1, 14))
     assert (fields.opening_balance, fields.closing_balance) == (None, Decimal("-207.55"))
+    assert fields.opening_blank
 
 
 def test_bank_name_is_the_large_print_that_is_not_the_title() -> None:

@@ -292,7 +292,7 @@ def typed_sections_page() -> list[Line]:
     return rows(
         (30, ((40, "Statement period: 03/01/2024 to 03/31/2024"),)),
         (42, ((40, "Beginning balance"), (450, "1,000.00"))),
-        (54, ((40, "Ending balance"), (450, "139.50"))),
+        (54, ((40, "Ending balance"), (450, "1,139.50"))),
         (90, ((40, "DEPOSITS AND ADDITIONS"),)),
         (104, SECTION_HEADER),
         (118, ((40, "03/04"), (120, "Payroll"), (450, "1,500.00"))),
@@ -319,7 +319,7 @@ def test_typed_sections_give_unsigned_amounts_their_sign() -> None:
     ]
     assert (statement.opening_balance, statement.closing_balance) == (
         Decimal("1000.00"),
-        Decimal("139.50"),
+        Decimal("1139.50"),
     )
 
 
@@ -409,3 +409,25 @@ def test_the_booked_amount_not_the_original_currency_amount() -> None:
     )
     statement = read_statement([(1, page)], PAGE_HEIGHT).primary.statement
     assert [t.amount for t in statement.transactions] == [Decimal("-110.35"), Decimal("-4.20")]
+
+
+def test_a_blank_opening_and_a_lost_minus_are_settled_by_the_closing() -> None:
+    """'Kontostand am 28.12.2024' with an empty cell is nothing owed when the closing agrees;
+    then the one row whose sign alone explains the closing is turned (its minus lost)."""
+    header = ((40, "Datum"), (120, "Buchungstext"), (450, "Betrag"))
+    page = rows(
+        (40, ((40, "Kontostand am 28.12.2024"),)),
+        (100, header),
+        (115, ((40, "29.12."), (120, "SHELL TANKSTELLE"), (450, "51,23-"))),
+        (130, ((40, "06.01."), (120, "RECHNUNG VODAFONE"), (450, "39,44"))),
+        (180, ((40, "Kontostand am 14.01.2025"), (450, "90,67-"))),
+    )
+    statement = read_statement([(1, page)], PAGE_HEIGHT).primary.statement
+    assert [(t.date, t.amount) for t in statement.transactions] == [
+        (dt.date(2024, 12, 29), Decimal("-51.23")),
+        (dt.date(2025, 1, 6), Decimal("-39.44")),
+    ]
+    assert (statement.opening_balance, statement.closing_balance) == (
+        Decimal("0"),
+        Decimal("-90.67"),
+    )

@@ -55,3 +55,14 @@ def test_no_interpretation_fits_leaves_the_reading_alone() -> None:
 def test_fit_counts_each_miss_once() -> None:
     result = fit([D("1"), D("1"), D("1")], [D("11"), D("20"), D("21")], D("10"), D("21"))
     assert (result.checks, result.breaks) == (3, 1)
+
+
+def test_one_row_that_alone_explains_the_closing_is_turned() -> None:
+    # No running balance: opening + sum = closing is the one equation, and one row fits it.
+    rows = _rows(("-51.23", None, "amount"), ("39.44", None, "amount"), ("-15.79", None, "amount"))
+    assert choose_signs(rows, D("0.00"), D("-106.46")) == [D("-51.23"), D("-39.44"), D("-15.79")]
+
+
+def test_two_rows_that_could_explain_the_closing_turn_neither() -> None:
+    rows = _rows(("-10.00", None, "amount"), ("5.00", None, "amount"), ("5.00", None, "amount"))
+    assert choose_signs(rows, D("0.00"), D("-10.00")) is None
