@@ -186,8 +186,8 @@ def plan_command(
     as_json: bool = JSON_OUT,
 ) -> None:
     """Show the GPUs found and where each server's replicas would run, starting nothing."""
-    from dualread.runtime.doctor import plan_report
     from dualread.runtime.gpu import GpuChoiceError
+    from dualread.runtime.host_plan import plan_report
 
     reporter = Reporter()
     settings = _settings(reporter, config, ollama_url, vllm_url, gpus, replicas)

@@ -5,7 +5,6 @@ Every probe is short and never raises: ``doctor`` must report a broken host, not
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,13 +12,11 @@ from dualread.choices import Mode
 from dualread.config import ServerKind, Settings
 from dualread.runtime.admin import ServerAdmin, admin_for
 from dualread.runtime.docker import DockerEngine, DockerError
-from dualread.runtime.driver import DriverInfo, detect_driver, driver_problems
+from dualread.runtime.driver import DriverInfo, detect_driver
 from dualread.runtime.errors import ServersUnavailable
-from dualread.runtime.factory import plan_for
-from dualread.runtime.gpu import GpuReport, chosen_gpus, detect_gpus
-from dualread.runtime.plan import Plan
+from dualread.runtime.gpu import GpuReport
+from dualread.runtime.host_plan import plan_report
 from dualread.runtime.readiness import ServerReadiness, auto_engine
-from dualread.runtime.replicas import replica_specs
 from dualread.runtime.servers import ServerSet, ServerSpec, server_set
 
 
@@ -59,66 +56,6 @@ def server_report(spec: ServerSpec, admin: ServerAdmin) -> dict[str, Any]:
     except ServersUnavailable as error:
         report["error"] = str(error)
     return report
-
-
-def gpu_section(found: GpuReport) -> dict[str, Any]:
-    return {
-        "source": found.source,
-        "error": found.error,
-        "visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
-        "devices": [gpu.to_dict() for gpu in found.gpus],
-    }
-
-
-def driver_section(info: DriverInfo, servers: ServerSet) -> dict[str, Any]:
-    return {
-        "version": info.version,
-        "cuda": info.cuda,
-        "source": info.source,
-        "error": info.error,
-        "will_not_start": driver_problems(info, (s.kind for s in servers.servers)),
-    }
-
-
-def plan_report(
-    settings: Settings,
-    *,
-    mode: Mode = "auto",
-    images: Mapping[ServerKind, str] | None = None,
-    gpus: GpuReport | None = None,
-    driver: DriverInfo | None = None,
-) -> dict[str, Any]:
-    """The GPUs (as ``--gpus`` limits them), the driver, and the plan with its replicas; probes
-    no server."""
-    servers = server_set(settings, images)
-    found = chosen_gpus(gpus if gpus is not None else detect_gpus(), settings.gpus)
-    plan = plan_for(servers, settings, found, mode=mode)
-    return {
-        "gpus": gpu_section(found),
-        "driver": driver_section(driver if driver is not None else detect_driver(), servers),
-        "plan": plan.to_dict(),
-        "replicas": replica_table(servers, plan),
-    }
-
-
-def replica_table(servers: ServerSet, plan: Plan) -> list[dict[str, Any]]:
-    """Every server copy the plan runs: name, URL, roles and GPUs."""
-    rows = []
-    for spec in servers.servers:
-        placements = plan.replicas[spec.name]
-        roles = [r for r, b in servers.roles.items() if b.server == spec.name]
-        for copy, placement in zip(replica_specs(spec, len(placements)), placements, strict=True):
-            rows.append(
-                {
-                    "server": copy.name,
-                    "replica_of": spec.name,
-                    "url": copy.base_url,
-                    "roles": roles,
-                    "gpus": list(placement.gpus),
-                    "gpu_memory_fraction": placement.gpu_memory_fraction,
-                }
-            )
-    return rows
 
 
 def doctor_report(

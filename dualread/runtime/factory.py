@@ -9,12 +9,13 @@ from dualread.choices import GpuBinding, Mode, NetworkMode, RuntimeKind
 from dualread.config import ServerKind, Settings
 from dualread.runtime.docker import DockerEngine, DockerLauncher
 from dualread.runtime.external import ExternalLauncher
-from dualread.runtime.gpu import GpuReport, chosen_gpus, detect_gpus
+from dualread.runtime.gpu import GpuReport
+from dualread.runtime.host_plan import plan_for
 from dualread.runtime.launcher import Launcher
-from dualread.runtime.plan import Plan, Preference, make_plan, replica_counts
+from dualread.runtime.plan import Preference
 from dualread.runtime.process import ProcessLauncher
 from dualread.runtime.scheduler import ServerManager
-from dualread.runtime.servers import ServerSet, server_set
+from dualread.runtime.servers import server_set
 
 
 def make_launcher(
@@ -32,29 +33,6 @@ def make_launcher(
     if runtime == "process":
         return ProcessLauncher(state_dir)
     return ExternalLauncher()
-
-
-def plan_for(
-    servers: ServerSet,
-    settings: Settings,
-    gpus: GpuReport | None = None,
-    *,
-    mode: Mode = "auto",
-    prefer: Preference = "best",
-    can_stop: bool = True,
-) -> Plan:
-    """The plan over the visible GPUs (``CUDA_VISIBLE_DEVICES``) limited to ``settings.gpus``
-    (``--gpus``), with ``settings.replicas`` (``--replicas``); raises
-    :class:`~dualread.runtime.gpu.GpuChoiceError` or :class:`~dualread.config.ConfigError`."""
-    report = chosen_gpus(gpus if gpus is not None else detect_gpus(), settings.gpus)
-    return make_plan(
-        report.gpus,
-        servers,
-        mode,
-        prefer=prefer,
-        can_stop=can_stop,
-        replicas=replica_counts(settings.replicas, servers),
-    )
 
 
 def open_manager(

@@ -82,8 +82,20 @@ def _fresh_python(code: str, *args: str) -> str:
     return done.stdout
 
 
-def _heavy(modules: list[str]) -> list[str]:
-    return [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+# What showing a plan has no use for: the heavy modules less the plan's own part of the runtime,
+# and the runtime's model clients, launchers and scheduler.
+PLAN_NEEDS_NONE_OF = (
+    *(h for h in HEAVY if h != "dualread.runtime"),
+    "dualread.backends.factory",
+    "dualread.runtime.admin",
+    "dualread.runtime.docker",
+    "dualread.runtime.factory",
+    "dualread.runtime.scheduler",
+)
+
+
+def _heavy(modules: list[str], heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    return [m for m in modules if any(m == h or m.startswith(h + ".") for h in heavy)]
 
 
 @pytest.mark.parametrize("argv", [["--version"], ["--help"], []])
@@ -99,6 +111,15 @@ def test_every_command_help_imports_no_heavy_module() -> None:
     # The walk must reach the sub-commands, or it proves nothing about them.
     assert {"extract", "eval", "doctor", "servers up", "servers status"} <= set(report["commands"])
     assert _heavy(report["modules"]) == []
+
+
+def test_servers_plan_imports_no_model_client() -> None:
+    output = _fresh_python(_RUN_ENTRY_POINT, json.dumps(["servers", "plan", "--json"]))
+    printed, _, modules_line = output.rstrip("\n").rpartition("\n")
+    assert '"plan"' in printed
+    modules = json.loads(modules_line)
+    assert "dualread.runtime.host_plan" in modules  # it did make the plan
+    assert _heavy(modules, PLAN_NEEDS_NONE_OF) == []
 
 
 @pytest.mark.parametrize("command", [["servers", "up"], ["doctor"]])
