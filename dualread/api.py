@@ -24,11 +24,18 @@ from dualread.exit_codes import (
     EXIT_SERVERS_UNAVAILABLE,
     EXIT_UNRESOLVED,
 )
-from dualread.pipeline import BatchOptions, DocumentEvidence, ServerControl, read_batch
+from dualread.pipeline import (
+    AlwaysReady,
+    BatchOptions,
+    DocumentEvidence,
+    ServerControl,
+    read_batch,
+)
 from dualread.readers import Readers
 from dualread.record import ExtractionRecord
 from dualread.runtime.factory import open_manager
 from dualread.runtime.readiness import auto_engine, probe_servers
+from dualread.runtime.servers import server_set
 from dualread.statement import SCHEMA_VERSION, validate_document
 
 __all__ = [
@@ -145,7 +152,9 @@ def extract_many(
             stack.enter_context(document)
             documents.append(document)
 
-        if control is None and batch.routes and settings.servers != "external":
+        if control is None and batch.routes and settings.servers == "external":
+            control = AlwaysReady(server_set(settings))  # the user's servers: checked, not woken
+        elif control is None and batch.routes:
             # dualread runs the servers itself: the manager swaps and restarts them as needed.
             manager = open_manager(settings, runtime=settings.servers, mode=settings.mode)
             stack.callback(manager.close)

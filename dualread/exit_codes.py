@@ -15,7 +15,9 @@ file or the server and what to do; no command shows a traceback for them::
     │   └── ServerUnreachable             the server did not answer at all: the batch
     │                                     asks no more models, keeps what it read     -> 4
     ├── ServersUnavailable (runtime)      the servers a batch needs could not be brought
-    │                                     up, or died twice: as ServerUnreachable     -> 4
+    │   │                                 up, or died twice: as ServerUnreachable     -> 4
+    │   └── ServerAsleep                  a vLLM server the user runs sleeps: never
+    │                                     woken by dualread, never sent to            -> 4
     ├── LauncherError (runtime)           a container or process could not be started
     │   └── DockerError                   or stopped: as ServerUnreachable            -> 4
     └── EmbeddedReadError (stages)        the embedded engine read no statement: that

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 
 from dualread import consensus
@@ -87,6 +88,24 @@ def test_a_server_dying_on_document_9_of_10_keeps_documents_1_to_8(
     for record in _records(kept):
         assert record["status"] == "unresolved"  # one route read it: nothing confirms it
         assert [p["route"] for p in record["passes"]] == ["visual"]
+
+
+@pytest.mark.contract
+def test_a_sleeping_vllm_the_user_runs_is_neither_sent_to_nor_woken(
+    standin_routes: Callable[..., StandinRoutes],
+) -> None:
+    """Issue 13, item 4: vLLM holds a request to a sleeping engine until someone wakes it. With
+    the servers the user runs, the OCR phase asks ``GET /is_sleeping`` first and stops the
+    model phases there (exit 4, naming the server), instead of waiting out its timeout."""
+    routes = standin_routes([SAMPLE], openai={"enable_sleep_mode": True}, use_cache=False)
+    vllm = routes.openai
+    httpx.post(f"{vllm.url}/sleep?level=1").raise_for_status()
+    settings = routes.settings.replace(timeout_s=2.0)  # before the fix: two 2 s waits, exit 3
+    result = extract(SAMPLE, settings=settings, engine="vlm", third_voter=False)
+    assert result.exit_code == 4, result.error
+    assert result.error is not None and f"{vllm.url} is asleep" in result.error
+    assert result.document is not None  # route A's reading is still written
+    assert vllm.stats()["sleep"] == {"sleeps": 1}  # nothing queued, nobody woke it
 
 
 @pytest.mark.contract

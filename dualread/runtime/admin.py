@@ -198,8 +198,16 @@ class VllmAdmin(ServerAdmin):
             raise self._unavailable("asking whether it sleeps", error) from None
         if answer.status_code == 404:
             return None
-        answer.raise_for_status()
-        return bool(answer.json()["is_sleeping"])
+        try:
+            answer.raise_for_status()
+            sleeping = answer.json()["is_sleeping"]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
+            raise self._unavailable("asking whether it sleeps", error) from None
+        if not isinstance(sleeping, bool):
+            raise self._unavailable(
+                "asking whether it sleeps", ValueError(f"is_sleeping={sleeping!r}")
+            )
+        return sleeping
 
     def supports_release(self) -> bool:
         if self._sleep_supported is None:

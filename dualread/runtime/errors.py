@@ -13,5 +13,11 @@ class ServersUnavailable(Exception):
     """
 
 
+class ServerAsleep(ServersUnavailable):
+    """A vLLM server the user runs is asleep. vLLM queues a request sent to a sleeping engine
+    until someone wakes it, so the batch would hang until its timeout; and when to wake a
+    server the user runs is the user's scheduling, not dualread's."""
+
+
 class LauncherError(Exception):
     """A container or process could not be created, started or stopped."""

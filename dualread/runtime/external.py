@@ -1,7 +1,9 @@
 """Servers the user already runs (the default when the user passes URLs): health checks only.
 
 dualread never starts, stops or restarts these; on one GPU it can still sleep vLLM and unload
-Ollama models between phases, which needs no control over the process.
+Ollama models between phases, which needs no control over the process. With ``servers =
+"external"`` (the default) it does not even do that, and never wakes a vLLM the user put to
+sleep: :func:`check_awake` fails the phase fast instead.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import time
 
 import httpx
 
-from dualread.runtime.errors import ServersUnavailable
+from dualread.runtime.admin import VllmAdmin
+from dualread.runtime.errors import ServerAsleep, ServersUnavailable
 from dualread.runtime.launcher import LaunchState, Placement
 from dualread.runtime.servers import ServerSpec
 
@@ -61,3 +64,22 @@ class ExternalLauncher:
 
     def close(self) -> None:
         self._http.close()
+
+
+def check_awake(spec: ServerSpec) -> None:
+    """Raise :class:`ServerAsleep` when ``spec`` is a vLLM server whose ``GET /is_sleeping``
+    says it sleeps (a server without the sleep endpoints cannot be asleep), or
+    :class:`ServersUnavailable` when it does not answer the question."""
+    if spec.kind != "vllm":
+        return
+    admin = VllmAdmin(spec)
+    try:
+        asleep = admin.is_sleeping()
+    finally:
+        admin.close()
+    if asleep:
+        raise ServerAsleep(
+            f"{spec.name} at {spec.base_url} is asleep (GET /is_sleeping): a request would wait "
+            "until it is woken, and dualread does not wake a server it does not run; wake it "
+            f"(POST {spec.base_url}/wake_up) or let dualread run the servers (--servers docker)"
+        )

@@ -152,6 +152,9 @@ def test_max_tokens_cuts_the_answer(standin_server: StartStandin, png_base64: st
 def test_sleep_endpoints_exist_only_with_sleep_mode(standin_server: StartStandin) -> None:
     plain = standin_server("openai", allow_rejections=True)
     assert httpx.post(f"{plain.url}/sleep?level=1").status_code == 404
+    # Asking whether it sleeps is how a client learns it cannot: vLLM's 404, not a rejection.
+    assert httpx.get(f"{plain.url}/is_sleeping").status_code == 404
+    assert [r["path"] for r in plain.stats()["rejections"]] == ["/sleep"]
     server = standin_server("openai", enable_sleep_mode=True, allow_rejections=True)
     assert httpx.get(f"{server.url}/is_sleeping").json() == {"is_sleeping": False}
     assert httpx.post(f"{server.url}/sleep?level=3").status_code == 400

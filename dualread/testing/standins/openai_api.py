@@ -110,6 +110,8 @@ class OpenAIStandin:
                 ("POST", "/wake_up"): self.wake_up,
                 ("GET", "/is_sleeping"): lambda _: Reply(body={"is_sleeping": self.sleeping}),
             }
+        else:  # vLLM has no sleep routes then (404, FastAPI's body): asking is how clients learn it
+            routes[("GET", "/is_sleeping")] = lambda _: Reply(404, {"detail": "Not Found"})
         self.app = App(
             routes=routes,
             error_body=_error,
