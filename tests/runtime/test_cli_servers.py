@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from dualread.runtime import doctor
+from dualread.runtime import host_plan
 from dualread.runtime.driver import DriverInfo
 from dualread.runtime.gpu import Gpu, GpuReport
 from dualread.runtime.launcher import Placement
@@ -32,7 +32,7 @@ def cli() -> typer.Typer:
 
 @pytest.fixture
 def one_h100(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(doctor, "detect_gpus", lambda: H100)
+    monkeypatch.setattr(host_plan, "detect_gpus", lambda: H100)
 
 
 @pytest.fixture
@@ -153,9 +153,9 @@ def test_servers_plan_json_shows_replicas_for_the_chosen_gpus(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     eight = GpuReport(tuple(Gpu(i, "NVIDIA H200", 143771, 0) for i in range(8)), "nvml")
-    monkeypatch.setattr(doctor, "detect_gpus", lambda: eight)
+    monkeypatch.setattr(host_plan, "detect_gpus", lambda: eight)
     h200_driver = DriverInfo("580.159.04", "13.0", "nvml")
-    monkeypatch.setattr(doctor, "detect_driver", lambda: h200_driver)
+    monkeypatch.setattr(host_plan, "detect_driver", lambda: h200_driver)
     result = CliRunner().invoke(cli(), ["servers", "plan", "--json", "--gpus", "0,2,5"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
