@@ -52,6 +52,7 @@ class _DiesOnDocument(AlwaysReady):
     (what the real manager raises once its one restart has failed too)."""
 
     def __init__(self, role: Role, dies_at: int) -> None:
+        super().__init__()
         self.role, self.dies_at, self.calls = role, dies_at, 0
 
     def call(self, role: Role, request: Callable[[], T]) -> T:
