@@ -35,7 +35,6 @@ from dualread.readers import Readers
 from dualread.record import ExtractionRecord
 from dualread.runtime.factory import open_manager
 from dualread.runtime.readiness import auto_engine, probe_servers
-from dualread.runtime.servers import server_set
 from dualread.statement import SCHEMA_VERSION, validate_document
 
 __all__ = [
@@ -153,7 +152,7 @@ def extract_many(
             documents.append(document)
 
         if control is None and batch.routes and settings.servers == "external":
-            control = AlwaysReady(server_set(settings))  # the user's servers: checked, not woken
+            control = AlwaysReady(settings)  # the user's servers: checked, never woken
         elif control is None and batch.routes:
             # dualread runs the servers itself: the manager swaps and restarts them as needed.
             manager = open_manager(settings, runtime=settings.servers, mode=settings.mode)

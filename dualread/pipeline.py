@@ -37,7 +37,6 @@ from dualread.readers import Readers
 from dualread.record import PassRecord
 from dualread.runtime.errors import LauncherError, ServersUnavailable
 from dualread.runtime.external import check_awake
-from dualread.runtime.servers import ServerSet
 from dualread.stages.candidate import Candidate, PassParams
 from dualread.stages.ocr_markdown import OcrPages
 
@@ -73,18 +72,18 @@ class ServerControl(Protocol):
 class AlwaysReady:
     """For servers the user runs: nothing to start, swap, wake or restart.
 
-    Given those servers, each phase first checks that its server is awake
+    Given the settings that name them, each phase first checks that its server is awake
     (:func:`~dualread.runtime.external.check_awake`): a sleeping vLLM would hold the phase's
     requests until someone woke it, and when to wake it is the user's business. Without them
-    (fakes in tests, benchmarks that bring their own servers) it checks nothing.
+    (fakes in tests, benchmarks that bring their own clients) it checks nothing.
     """
 
-    def __init__(self, servers: ServerSet | None = None) -> None:
-        self.servers = servers
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings
 
     def activate(self, role: Role) -> None:
-        if self.servers is not None:
-            check_awake(self.servers.server_for(role))
+        if self.settings is not None:
+            check_awake(self.settings, role)
 
     def call(self, role: Role, request: Callable[[], T]) -> T:
         return request()

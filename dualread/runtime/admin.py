@@ -33,6 +33,23 @@ UNLOAD_TIMEOUT_S = 60.0
 POLL_S = 0.1
 
 
+def ask_is_sleeping(http: httpx.Client, root_url: str) -> bool | None:
+    """vLLM's ``GET /is_sleeping`` at the server's root (not under ``/v1``): True or False, or
+    None where there is no such route (vLLM outside dev mode, or another server). Raises
+    :class:`httpx.HTTPError` when it does not answer, :class:`ValueError` on an odd answer."""
+    answer = http.get(f"{root_url}/is_sleeping")
+    if answer.status_code == 404:
+        return None
+    answer.raise_for_status()
+    try:
+        sleeping = answer.json()["is_sleeping"]
+    except (ValueError, KeyError, TypeError):
+        sleeping = None
+    if not isinstance(sleeping, bool):
+        raise ValueError(f"not vLLM's {{'is_sleeping': bool}}: {answer.text[:80]!r}")
+    return sleeping
+
+
 class ServerAdmin(ABC):
     """Model-level control of one server, whatever launched it."""
 
@@ -193,21 +210,9 @@ class VllmAdmin(ServerAdmin):
     def is_sleeping(self) -> bool | None:
         """True/False, or None when the server has no sleep endpoints (not in dev mode)."""
         try:
-            answer = self._http.get("/is_sleeping")
-        except httpx.HTTPError as error:
+            return ask_is_sleeping(self._http, self.spec.base_url)
+        except (httpx.HTTPError, ValueError) as error:
             raise self._unavailable("asking whether it sleeps", error) from None
-        if answer.status_code == 404:
-            return None
-        try:
-            answer.raise_for_status()
-            sleeping = answer.json()["is_sleeping"]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
-            raise self._unavailable("asking whether it sleeps", error) from None
-        if not isinstance(sleeping, bool):
-            raise self._unavailable(
-                "asking whether it sleeps", ValueError(f"is_sleeping={sleeping!r}")
-            )
-        return sleeping
 
     def supports_release(self) -> bool:
         if self._sleep_supported is None:

@@ -12,7 +12,8 @@ import time
 
 import httpx
 
-from dualread.runtime.admin import VllmAdmin
+from dualread.config import Role, Settings, redact_url
+from dualread.runtime.admin import ask_is_sleeping
 from dualread.runtime.errors import ServerAsleep, ServersUnavailable
 from dualread.runtime.launcher import LaunchState, Placement
 from dualread.runtime.servers import ServerSpec
@@ -66,20 +67,26 @@ class ExternalLauncher:
         self._http.close()
 
 
-def check_awake(spec: ServerSpec) -> None:
-    """Raise :class:`ServerAsleep` when ``spec`` is a vLLM server whose ``GET /is_sleeping``
-    says it sleeps (a server without the sleep endpoints cannot be asleep), or
-    :class:`ServersUnavailable` when it does not answer the question."""
-    if spec.kind != "vllm":
+def check_awake(settings: Settings, role: Role) -> None:
+    """Raise :class:`ServerAsleep` when the OpenAI-compatible server playing ``role`` is a vLLM
+    whose ``GET /is_sleeping`` says it sleeps, :class:`ServersUnavailable` when it does not
+    answer the question. A server without that route (an Ollama, vLLM outside dev mode, another
+    OpenAI-compatible server) cannot have been put to sleep."""
+    chosen = settings.role(role)
+    if chosen.backend != "openai":
         return
-    admin = VllmAdmin(spec)
+    root = chosen.url.rstrip("/").removesuffix("/v1")  # vLLM's own routes sit beside /v1
+    shown = redact_url(root)
     try:
-        asleep = admin.is_sleeping()
-    finally:
-        admin.close()
+        with httpx.Client(timeout=settings.connect_timeout_s) as http:
+            asleep = ask_is_sleeping(http, root)
+    except (httpx.HTTPError, ValueError) as error:
+        raise ServersUnavailable(
+            f"the {role} server at {shown}: asking whether it sleeps: {redact_url(str(error))}"
+        ) from None
     if asleep:
         raise ServerAsleep(
-            f"{spec.name} at {spec.base_url} is asleep (GET /is_sleeping): a request would wait "
+            f"the {role} server at {shown} is asleep (GET /is_sleeping): a request would wait "
             "until it is woken, and dualread does not wake a server it does not run; wake it "
-            f"(POST {spec.base_url}/wake_up) or let dualread run the servers (--servers docker)"
+            f"(POST {shown}/wake_up) or let dualread run the servers (--servers docker)"
         )
