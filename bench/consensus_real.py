@@ -26,7 +26,7 @@ from bench.consensus_value import row_errors
 from dualread.cache import AnswerCache
 from dualread.config import Settings
 from dualread.documents import open_document
-from dualread.evaluate.scores import score_document
+from dualread.evaluate.scores import score_accounts
 from dualread.evaluate.truth import Case, find_cases
 from dualread.pipeline import AlwaysReady, BatchOptions, DocumentEvidence, read_batch
 from dualread.readers import Readers
@@ -45,14 +45,16 @@ def _route_alone(reading: DocumentEvidence, route: str) -> Statement | None:
 
 def _document_row(case: Case, reading: DocumentEvidence, seconds: float) -> dict[str, Any]:
     truth = case.truth.statement
-    result = reading.decision.statement if reading.decision is not None else None
+    decision = reading.decision
+    accounts = [(a.statement, a.status) for a in decision.accounts] if decision else []
+    result = accounts[0][0] if accounts else None  # the routes read one statement each
     routes = {"route_a": _route_alone(reading, "visual"), "route_b": _route_alone(reading, "ocr")}
     wrong = {
         name: row_errors(truth, statement if statement is not None else Statement())
         for name, statement in {**routes, "consensus": result}.items()
     }
-    status = reading.decision.status if reading.decision is not None else None
-    score = score_document(case, result, status=status)
+    status = decision.status if decision is not None else None
+    score = score_accounts(case, accounts, status=status)
     return {
         "document": case.document.name,
         "rows": len(truth.transactions),

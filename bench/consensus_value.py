@@ -221,7 +221,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not truth_files:
         print(f"error: no *.truth.json under {CORPUS}: build the fixtures first", file=sys.stderr)
         return 2
-    documents = {path.name: json.loads(path.read_text()) for path in truth_files}
+    documents: dict[str, dict[str, Any]] = {}
+    for path in truth_files:
+        # A file of several accounts has a statement per account, each read as a statement.
+        truth = json.loads(path.read_text())
+        accounts = truth if isinstance(truth, list) else [truth]
+        for index, account in enumerate(accounts, 1):
+            documents[path.name + ("" if index == 1 else f"#{index}")] = account
     profile = {
         "row_error_rate": args.row_error_rate,
         "header_error_rate": args.header_error_rate,

@@ -230,13 +230,12 @@ def realworld() -> dict[str, Any] | None:
         info = json.loads(pdf.with_name(pdf.name.replace(".pdf", "-info.json")).read_text())
         with open_document(pdf) as document:
             candidate = read_embedded(document)
-        others = candidate.notes["other_accounts"]
         report = check(candidate.statement)
         result["bankstatemently"].append(
             {
                 "id": info["id"],
                 "transactions": len(candidate.statement.transactions)
-                + sum(len(a["transactions"]) for a in others),
+                + sum(len(a.transactions) for a in candidate.other_accounts),
                 "expected_transactions": info["transactionCount"],
                 "opening_plus_sum_equals_closing": report.totals_ok,
             }

@@ -1,15 +1,16 @@
 """The library API: ``extract()`` for one file, ``extract_many()`` for a batch.
 
-Both return :class:`ExtractionResult` objects whose ``document`` is schema-valid JSON-ready data:
-the statement, plus dualread's record (:class:`~dualread.record.ExtractionRecord`: what read it,
-status, confidence, disputes, arithmetic, passes) under the ``extraction`` key.
+Both return :class:`ExtractionResult` objects holding one :class:`AccountResult` per account the
+file holds (usually one), whose ``document`` is schema-valid JSON-ready data: the statement, plus
+dualread's record (:class:`~dualread.record.ExtractionRecord`: what read it, status, confidence,
+disputes, arithmetic, passes) under the ``extraction`` key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,10 @@ from dualread.readers import Readers
 from dualread.record import ExtractionRecord
 from dualread.runtime.factory import open_manager
 from dualread.runtime.readiness import auto_engine, probe_servers
-from dualread.statement import SCHEMA_VERSION, validate_document
+from dualread.statement import SCHEMA_VERSION, validate_output
 
 __all__ = [
+    "AccountResult",
     "Engine",
     "ExtractOptions",
     "ExtractionResult",
@@ -49,25 +51,51 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class AccountResult:
+    """One account's statement (schema-valid, JSON-ready) and dualread's record of reading it."""
+
+    document: dict[str, Any]
+    record: ExtractionRecord
+
+
 @dataclass
 class ExtractionResult:
-    """One input file's outcome. ``error`` is set when nothing could be written for it; a file
-    written in part (its servers went down), or with nothing read (every reader failed: an
-    empty, unresolved result; ``record.nothing_read``), has both ``document`` and ``error``."""
+    """One input file's outcome: a statement per account it holds (usually one). ``error`` is
+    set when nothing could be written for it; a file written in part (its servers went down),
+    or with nothing read (every reader failed: an empty, unresolved result;
+    ``record.nothing_read``), has both ``accounts`` and ``error``."""
 
     source: Path
     exit_code: int
-    document: dict[str, Any] | None = None
     error: str | None = None
     engine: EngineUsed | None = None
     elapsed_s: float = 0.0
     page_count: int = 0
     explain: str | None = None
-    record: ExtractionRecord | None = None
+    accounts: list[AccountResult] = field(default_factory=list)
+
+    @property
+    def documents(self) -> list[dict[str, Any]]:
+        """The file's output, one statement per account, as the writers render it."""
+        return [account.document for account in self.accounts]
+
+    @property
+    def document(self) -> dict[str, Any] | None:
+        """The first account's statement: the whole output of a file with one account."""
+        return self.accounts[0].document if self.accounts else None
+
+    @property
+    def record(self) -> ExtractionRecord | None:
+        """The record of the first account's statement (see :attr:`document`)."""
+        return self.accounts[0].record if self.accounts else None
 
     @property
     def status(self) -> Status | None:
-        return None if self.record is None else self.record.status
+        """The file's status: its least sure account's."""
+        if not self.accounts:
+            return None
+        return consensus.worst_status([account.record.status for account in self.accounts])
 
 
 @dataclass
@@ -177,14 +205,45 @@ def _result_for(
             engine=used,
             elapsed_s=seconds,
         )
+    count = len(decision.accounts)
+    accounts = [
+        _account_result(evidence, used, account, index, count)
+        for index, account in enumerate(decision.accounts, 1)
+    ]
+    validate_output([account.document for account in accounts])
+    explain = None
+    if options.explain and len(evidence.candidates) >= 2:
+        explain = consensus.explain(
+            evidence.candidates[0].statement, evidence.candidates[1].statement
+        )
+    # Exit 3 ("needs review"): a value in doubt, or a reading nothing could check.
+    needs_review = decision.status in ("unresolved", "unverified")
+    exit_code = EXIT_UNRESOLVED if needs_review else EXIT_OK
+    error = None
+    if not evidence.candidates:  # written, empty and unresolved; the line says why
+        error = f"{path}: {'; '.join(evidence.failures) or 'no reader produced a reading'}"
+    if evidence.servers_down:  # written with what was read before the servers went down
+        exit_code, error = EXIT_SERVERS_UNAVAILABLE, f"{path}: {evidence.servers_down}"
+    return ExtractionResult(path, exit_code, error, used, seconds, pages, explain, accounts)
+
+
+def _account_result(
+    evidence: DocumentEvidence,
+    used: EngineUsed,
+    decision: consensus.Decision,
+    index: int,
+    count: int,
+) -> AccountResult:
+    """One account's statement and record; a file of several accounts says which it is."""
     record = ExtractionRecord.model_validate(
         {
-            "source": str(path),
+            "source": str(evidence.document.path),
             "engine": used,
             **decision.to_dict(),
             "passes": evidence.passes,
-            "seconds": seconds,
+            "seconds": evidence.seconds,
             "failures": evidence.failures,
+            "account": {"index": index, "count": count} if count > 1 else None,
         }
     )
     document = {
@@ -192,20 +251,7 @@ def _result_for(
         **decision.statement.to_json_dict(),
         "extraction": record.to_json(),
     }
-    validate_document(document)
-    explain = None
-    if options.explain and len(evidence.candidates) >= 2:
-        explain = consensus.explain(
-            evidence.candidates[0].statement, evidence.candidates[1].statement
-        )
-    # Exit 3 ("needs review"): a value in doubt, or a reading nothing could check.
-    exit_code = EXIT_UNRESOLVED if record.status in ("unresolved", "unverified") else EXIT_OK
-    error = None
-    if not evidence.candidates:  # written, empty and unresolved; the line says why
-        error = f"{path}: {'; '.join(evidence.failures) or 'no reader produced a reading'}"
-    if evidence.servers_down:  # written with what was read before the servers went down
-        exit_code, error = EXIT_SERVERS_UNAVAILABLE, f"{path}: {evidence.servers_down}"
-    return ExtractionResult(path, exit_code, document, error, used, seconds, pages, explain, record)
+    return AccountResult(document, record)
 
 
 def extract(

@@ -127,7 +127,7 @@ class DocumentEvidence:
     candidates: list[Candidate] = field(default_factory=list)
     passes: list[PassRecord] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
-    decision: consensus.Decision | None = None
+    decision: consensus.FileDecision | None = None  # one decision per account of the file
     servers_down: str | None = None  # why a reader could not read it: its servers were down
     voting_s: float = 0.0
 
@@ -352,7 +352,7 @@ class _Batch:
         if not item.candidates and item.servers_down:
             return  # not read because the servers went down: reported, not written
         started = time.perf_counter()
-        item.decision = consensus.decide(
+        item.decision = consensus.decide_accounts(
             item.candidates, on_dispute=self.options.on_dispute, readers=self.options.readers
         )
         item.voting_s += time.perf_counter() - started

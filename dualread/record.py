@@ -67,6 +67,14 @@ class PassRecord(_Record):
     error: str | None = None
 
 
+class AccountPosition(_Record):
+    """Which of the file's accounts a statement is (schema revision 1.2): set only when the
+    file holds several, each then its own statement."""
+
+    index: int  # from 1, in the order the file prints them
+    count: int
+
+
 class ExtractionRecord(_Record):
     """The ``extraction`` block: what read the document, the status consensus decided, the
     confidence, the disputes, the arithmetic, every pass and the document's own time."""
@@ -82,6 +90,7 @@ class ExtractionRecord(_Record):
     failures: list[str] = []
     review: str | None = None  # why a person should check the result (with status unverified)
     corrections: list[dict[str, Any]] = []  # a person's, from the review page (dualread serve)
+    account: AccountPosition | None = None
 
     @property
     def model_passes(self) -> list[PassRecord]:
@@ -124,4 +133,6 @@ class ExtractionRecord(_Record):
             data["review"] = self.review
         if self.corrections:
             data["corrections"] = list(self.corrections)
+        if self.account is not None:
+            data["account"] = self.account.model_dump()
         return data

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -17,6 +18,7 @@ from typing import Any
 
 import jsonschema
 from pydantic import BaseModel, ConfigDict, field_serializer
+from referencing import Registry, Resource
 
 SCHEMA_VERSION = "1"
 
@@ -104,13 +106,41 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
+@cache
+def _accounts_validator() -> jsonschema.Draft202012Validator:
+    """The schema's ``$defs/statements``: a file's output when it holds several accounts."""
+    schema = load_schema()
+    resource: Resource[Any] = Resource.from_contents(schema)
+    registry: Registry[Any] = Registry().with_resource(schema["$id"], resource)
+    reference = {"$ref": f"{schema['$id']}#/$defs/statements"}
+    return jsonschema.Draft202012Validator(reference, registry=registry)
+
+
 class SchemaError(ValueError):
     """A result that does not satisfy the statement schema."""
 
 
 def validate_document(document: dict[str, Any]) -> None:
     """Raise :class:`SchemaError` naming the first violation; called before every write."""
-    validator = _validator()
+    _raise_first_violation(_validator(), document)
+
+
+def validate_accounts(documents: list[Any]) -> None:
+    """The JSON array of a file's several accounts (revision 1.2, ``$defs/statements``: two or
+    more statements); raise :class:`SchemaError` as :func:`validate_document` does."""
+    _raise_first_violation(_accounts_validator(), documents)
+
+
+def validate_output(documents: Sequence[dict[str, Any]]) -> None:
+    """One file's output: the statement of each account it holds, one (an object) or several
+    (an array, :func:`validate_accounts`)."""
+    if len(documents) == 1:
+        validate_document(documents[0])
+    else:
+        validate_accounts(list(documents))
+
+
+def _raise_first_violation(validator: jsonschema.Draft202012Validator, document: Any) -> None:
     if validator.is_valid(document):  # cheap; ranking the errors is only worth it on failure
         return
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))

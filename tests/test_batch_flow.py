@@ -177,13 +177,13 @@ def test_the_embedded_engine_alone_honours_on_dispute(monkeypatch: pytest.Monkey
     """Defect 6: ``--engine embedded`` votes with the configured ``on_dispute`` like every other
     engine (it was hard-coded "best")."""
     asked: list[str] = []
-    decide = consensus.decide
+    decide = consensus.decide_accounts
 
-    def spy(candidates: Any, **options: Any) -> consensus.Decision:
+    def spy(candidates: Any, **options: Any) -> consensus.FileDecision:
         asked.append(options["on_dispute"])
         return decide(candidates, **options)
 
-    monkeypatch.setattr(consensus, "decide", spy)
+    monkeypatch.setattr(consensus, "decide_accounts", spy)
     for on_dispute in ("null", "best"):
         settings = Settings(use_cache=False, on_dispute=on_dispute)
         result = extract(SAMPLE, settings=settings, engine="embedded")

@@ -109,3 +109,12 @@ def test_model_passes_leave_out_the_embedded_engine() -> None:
         ]
     )
     assert [p.route for p in record.model_passes] == ["visual"]
+
+
+def test_account_position_appears_only_for_a_file_of_several_accounts() -> None:
+    assert "account" not in _record().to_json()
+    block = _record(account={"index": 2, "count": 2}).to_json()
+    assert block["account"] == {"index": 2, "count": 2}
+    validate_document(_document(block))
+    with pytest.raises(SchemaError):  # a lone account has no position: count is at least 2
+        validate_document(_document(block | {"account": {"index": 1, "count": 1}}))

@@ -41,7 +41,11 @@ def root(
 
 @app.command()
 def schema() -> None:
-    """Print the statement JSON schema (the output contract)."""
+    """Print the statement JSON schema (the output contract).
+
+    One statement per account: a file that holds several accounts gives an array of statements
+    ($defs/statements, schema revision 1.2), each with extraction.account.
+    """
     from dualread.statement import schema_text  # pydantic and jsonschema: only when asked
 
     typer.echo(schema_text(), nl=False)

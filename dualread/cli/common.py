@@ -80,23 +80,26 @@ class Reporter:
         self.info(f"engine: {engine} ({reason})")
 
     def result(self, result: ExtractionResult) -> None:
-        if self.quiet or result.document is None:
+        """One line per account of the file (usually one), naming the account when several."""
+        if self.quiet:
             return
-        record = result.record
-        if record is None:
-            return
-        rows = len(result.document["transactions"])
-        passes = len(record.model_passes)
-        line = f"{result.source}: {record.status}, {rows} transactions"
-        if record.disputes:
-            line += f", {len(record.disputes)} disputed"
-            if record.text_disputes:
-                line += f" ({record.text_disputes} text only)"
-        if passes:
-            line += f", {passes} passes"
-        self.info(f"{line}, {result.elapsed_s:.1f}s")
-        if record.review is not None:
-            self.info(f"  review: {record.review}")
+        for account in result.accounts:
+            record = account.record
+            rows = len(account.document["transactions"])
+            passes = len(record.model_passes)
+            where = str(result.source)
+            if record.account is not None:
+                where += f" (account {record.account.index} of {record.account.count})"
+            line = f"{where}: {record.status}, {rows} transactions"
+            if record.disputes:
+                line += f", {len(record.disputes)} disputed"
+                if record.text_disputes:
+                    line += f" ({record.text_disputes} text only)"
+            if passes:
+                line += f", {passes} passes"
+            self.info(f"{line}, {result.elapsed_s:.1f}s")
+            if record.review is not None:
+                self.info(f"  review: {record.review}")
 
     def explain(self, text: str) -> None:
         self.console.print(text, markup=False)

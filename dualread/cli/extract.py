@@ -65,14 +65,16 @@ def _write_stdout(text: str) -> str | None:
 
 
 def _render_stdout(results: list[ExtractionResult], fmt: str) -> str:
+    """Each file's output in turn: JSON Lines for several files (a line per file: a statement,
+    or an array of a file's accounts), CSV under one header row."""
     from dualread.outputs import RENDERERS, render_csv, render_json
 
-    documents = [r.document for r in results if r.document is not None]
-    if fmt == "json" and len(documents) > 1:
-        return "".join(render_json(d, compact=True) for d in documents)  # JSON Lines
+    outputs = [r.documents for r in results if r.accounts]
+    if fmt == "json" and len(outputs) > 1:
+        return "".join(render_json(d, compact=True) for d in outputs)  # JSON Lines
     if fmt == "csv":
-        return "".join(render_csv(d, header=i == 0) for i, d in enumerate(documents))
-    return "".join(RENDERERS[fmt](d) for d in documents)
+        return "".join(render_csv(d, header=i == 0) for i, d in enumerate(outputs))
+    return "".join(RENDERERS[fmt](d) for d in outputs)
 
 
 def extract_command(
@@ -234,7 +236,7 @@ def extract_command(
             worst = max(worst, result.exit_code)
             if result.error:
                 reporter.error(result.error)
-            if result.document is None:
+            if not result.accounts:
                 continue
             reporter.result(result)
             if result.explain:
@@ -244,7 +246,7 @@ def extract_command(
                 to_stdout.append(result)
                 continue
             try:
-                write_atomic(target, RENDERERS[fmt](result.document))
+                write_atomic(target, RENDERERS[fmt](result.documents))
             except OSError as error:  # read-only folder, a directory in the way, a full disk
                 reporter.error(f"{result.source}: cannot write {target} ({error.strerror})")
                 worst = max(worst, EXIT_INPUT_ERROR)

@@ -303,10 +303,10 @@ def _write(
 ) -> Outcome:
     progress.documents += 1
     progress.pages += result.pages
-    if result.document is None:
+    if not result.documents:
         progress.failures += 1
         return Outcome(result.source, result.exit_code, error=result.error, node=node)
-    write_atomic(folder / name, RENDERERS[fmt](result.document))
+    write_atomic(folder / name, RENDERERS[fmt](result.documents))
     manifest.record(
         Entry(result.sha256, result.source, name, result.status, result.exit_code, node)
     )

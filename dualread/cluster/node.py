@@ -33,7 +33,7 @@ class ItemResult:
     sha256: str
     source: str
     exit_code: int
-    document: dict[str, Any] | None
+    documents: list[dict[str, Any]]  # one statement per account of the file; none if it failed
     error: str | None
     status: str | None
     pages: int
@@ -75,7 +75,7 @@ class NodeReader:
                 by_path[str(result.source)].sha256,
                 str(result.source),
                 result.exit_code,
-                result.document,
+                result.documents,
                 result.error,
                 result.status,
                 result.page_count,

@@ -4,6 +4,7 @@ The public API:
 
 - :func:`decide` -- vote any number of readings into one statement with confidence, disputes
   and the arithmetic report
+- :func:`decide_accounts` -- the same for each account of a file that holds several
 - :func:`explain` -- a human-readable difference report between two readings (``--explain``)
 - :func:`check` -- the statement's own arithmetic
 - the normalisers in :mod:`dualread.consensus.normalize` (the parsers they use are
@@ -13,12 +14,14 @@ Inside: :mod:`~dualread.consensus.ballots` (readings normalised, aligned, one vo
 :mod:`~dualread.consensus.vote` (counting), :mod:`~dualread.consensus.settle` (the arithmetic
 breaks ties and weighs confidence), :mod:`~dualread.consensus.rows` (each result row and its
 text), :mod:`~dualread.consensus.reread` (when another pass is worth it),
-:mod:`~dualread.consensus.result` (what comes back) and :mod:`~dualread.consensus.decider`
-(``decide()`` over all of them).
+:mod:`~dualread.consensus.result` (what comes back), :mod:`~dualread.consensus.decider`
+(``decide()`` over all of them) and :mod:`~dualread.consensus.accounts` (a file's accounts,
+each decided on its own).
 """
 
 from dualread.arithmetic import ArithmeticReport, check
 from dualread.choices import OnDispute, Status
+from dualread.consensus.accounts import FileDecision, decide_accounts, worst_status
 from dualread.consensus.compare import (
     DESCRIPTION_THRESHOLD,
     CandidateLike,
@@ -33,10 +36,13 @@ __all__ = [
     "CandidateLike",
     "Decision",
     "Dispute",
+    "FileDecision",
     "OnDispute",
     "Severity",
     "Status",
     "check",
     "decide",
+    "decide_accounts",
     "explain",
+    "worst_status",
 ]

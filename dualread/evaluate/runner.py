@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dualread.api import extract
 from dualread.choices import Engine, OcrEngine, Route
 from dualread.config import Settings
-from dualread.evaluate.scores import DocumentScore, score_document
+from dualread.evaluate.scores import DocumentScore, score_accounts, score_document
 from dualread.evaluate.truth import Case, statement_from_document
 
 
@@ -31,18 +31,18 @@ def evaluate_case(
         ocr=ocr,
         third_voter=third_voter,
     )
-    if result.document is None or result.record is None or result.record.nothing_read:
+    if result.record is None or result.record.nothing_read:
         return score_document(
             case, None, seconds=result.elapsed_s, error=result.error or "no result"
         )
-    record = result.record
-    return score_document(
+    record = result.record  # every account's passes are the file's
+    return score_accounts(
         case,
-        statement_from_document(result.document),
+        [(statement_from_document(a.document), a.record.status) for a in result.accounts],
         pages=result.page_count,
         seconds=result.elapsed_s,
         passes=len(record.model_passes) if record.engine != "embedded" else None,
-        status=record.status,
+        status=result.status,
     )
 
 

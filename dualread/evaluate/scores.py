@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from typing import Any
 
 from dualread.evaluate.metrics import (
@@ -25,7 +26,8 @@ BALANCE_FIELDS = ("opening_balance", "closing_balance")
 
 @dataclass(frozen=True)
 class DocumentScore:
-    """How one document was read. ``error`` set means the extraction failed outright."""
+    """How one document was read. ``error`` set means the extraction failed outright. A file
+    of several accounts is scored account by account and summed (see :func:`score_accounts`)."""
 
     document: str
     group: str
@@ -39,17 +41,12 @@ class DocumentScore:
     error: str | None = None
     wrong_rows: int = 0  # truth rows missed or misread, or extra rows, whichever is more
     wrong_balances: int = 0  # opening/closing balance, and running balances of matched rows
+    # Wrong rows and balances in an account whose status claims it was checked.
+    silent_errors: int = 0
 
     @property
     def header_accuracy(self) -> float:
         return sum(self.header.values()) / len(self.header) if self.header else 1.0
-
-    @property
-    def silent_errors(self) -> int:
-        """Wrong rows and balances in a result whose status claims it was checked."""
-        if self.status not in CHECKED_STATUSES:
-            return 0
-        return self.wrong_rows + self.wrong_balances
 
     @property
     def seconds_per_page(self) -> float:
@@ -104,28 +101,66 @@ def score_document(
     status: str | None = None,
     error: str | None = None,
 ) -> DocumentScore:
-    """Score a prediction (None when extraction failed: nothing read, everything missed)."""
+    """Score a prediction of one account (None when extraction failed: nothing read,
+    everything missed)."""
+    read = [] if predicted is None else [(predicted, status)]
+    return score_accounts(
+        case, read, pages=pages, seconds=seconds, passes=passes, status=status, error=error
+    )
+
+
+def score_accounts(
+    case: Case,
+    read: Sequence[tuple[Statement, str | None]],
+    *,
+    pages: int = 0,
+    seconds: float = 0.0,
+    passes: int | None = None,
+    status: str | None = None,
+    error: str | None = None,
+) -> DocumentScore:
+    """Score the accounts read from a file, each with its status (none read: extraction failed),
+    against the truth's accounts, paired in print order. A truth account nobody read has every
+    row missed and every header field wrong; an account read beyond the truth's has every row
+    extra. Header fields of the second account on are named ``field (account N)``."""
     truth = case.truth
-    read = predicted if predicted is not None else Statement()
-    header = header_matches(truth.statement, read, truth.known_fields)
-    if predicted is None:
-        header = dict.fromkeys(header, False)
-    rows = score_rows(truth.statement, read, first_line=truth.first_line_descriptions)
+    first_line = truth.first_line_descriptions
+    rows = RowScore(0, 0, 0)
+    header: dict[str, bool] = {}
+    wrong_rows = wrong_balances = silent = 0
+    for index, (expected, got) in enumerate(zip_longest(truth.accounts, read)):
+        statement, account_status = got if got is not None else (Statement(), None)
+        account_header: dict[str, bool] = {}
+        if expected is not None:
+            account_header = header_matches(expected, statement, truth.known_fields)
+            if got is None:
+                account_header = dict.fromkeys(account_header, False)
+        suffix = "" if index == 0 else f" (account {index + 1})"
+        header |= {name + suffix: ok for name, ok in account_header.items()}
+        account_rows = score_rows(expected or Statement(), statement, first_line=first_line)
+        rows += account_rows
+        missed = max(account_rows.expected, account_rows.predicted) - account_rows.matched
+        balances = _wrong_balances(
+            expected or Statement(), statement, account_header, first_line=first_line
+        )
+        wrong_rows += missed
+        wrong_balances += balances
+        if account_status in CHECKED_STATUSES:
+            silent += missed + balances
     return DocumentScore(
         document=str(case.document),
         group=case.group,
         rows=rows,
         header=header,
-        arithmetic=predicted is not None and arithmetic_ok(predicted),
+        arithmetic=bool(read) and all(arithmetic_ok(statement) for statement, _ in read),
         pages=pages,
         seconds=seconds,
         passes=passes,
         status=status,
         error=error,
-        wrong_rows=max(rows.expected, rows.predicted) - rows.matched,
-        wrong_balances=_wrong_balances(
-            truth.statement, read, header, first_line=truth.first_line_descriptions
-        ),
+        wrong_rows=wrong_rows,
+        wrong_balances=wrong_balances,
+        silent_errors=silent,
     )
 
 

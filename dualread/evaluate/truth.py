@@ -1,6 +1,7 @@
 """Ground truth: find it beside a document, and read it from our schema or a foreign one.
 
-A document ``X.pdf`` (or ``.jpg``...) has its truth in ``X.truth.json`` (our output schema) or
+A document ``X.pdf`` (or ``.jpg``...) has its truth in ``X.truth.json`` (our output schema: one
+statement, or for a file of several accounts an array of them, one per account) or
 ``X-expected.json`` (the Postbank demo's schema, from sschuberth/stan); the real-world devset's
 ``X.truth.json`` is our schema plus annotations (``source``, ``bank``, ``traps``...), which are
 set aside; it states only some header fields, and each description's first printed line. A
@@ -18,7 +19,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dualread.statement import HEADER_FIELDS, SchemaError, Statement, Transaction, validate_document
+from dualread.statement import (
+    HEADER_FIELDS,
+    SchemaError,
+    Statement,
+    Transaction,
+    validate_accounts,
+    validate_document,
+)
 
 DOCUMENT_SUFFIXES = frozenset({".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"})
 TRUTH_SUFFIXES = (".truth.json", "-expected.json")
@@ -58,11 +66,16 @@ class Truth:
     a foreign schema states only some, and header accuracy counts only those.
     """
 
-    statement: Statement
+    statement: Statement  # the file's first account (or its only one)
     known_fields: tuple[str, ...]
     path: Path
     # The devset transcribes each description's first printed line only.
     first_line_descriptions: bool = False
+    other_accounts: tuple[Statement, ...] = ()  # the file's further accounts, in print order
+
+    @property
+    def accounts(self) -> tuple[Statement, ...]:
+        return (self.statement, *self.other_accounts)
 
 
 @dataclass(frozen=True)
@@ -124,9 +137,13 @@ def load_truth(path: Path) -> Truth:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise TruthError(f"{path}: unreadable truth file ({error})") from None
-    if not isinstance(data, dict):
-        raise TruthError(f"{path}: truth must be a JSON object")
+    if not isinstance(data, (dict, list)):
+        raise TruthError(f"{path}: truth must be a JSON object, or an array of one per account")
     try:
+        if isinstance(data, list):  # a file of several accounts: our schema's $defs/statements
+            validate_accounts(data)
+            accounts = [statement_from_document(document) for document in data]
+            return Truth(accounts[0], HEADER_FIELDS, path, other_accounts=tuple(accounts[1:]))
         if "bookings" in data:
             statement, known = _from_postbank(data)
         elif DEVSET_ANNOTATIONS & data.keys():

@@ -1,8 +1,12 @@
-"""Writers for the three output formats; each validates against the schema before rendering."""
+"""Writers for the three output formats; each validates against the schema before rendering.
+
+Each renders one file's output: the statement of every account the file holds (one, or several
+under schema revision 1.2), in print order.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from dualread.choices import OutputFormat
@@ -11,7 +15,7 @@ from dualread.outputs.csv_writer import render_csv
 from dualread.outputs.json_writer import render_json
 from dualread.outputs.ofx_writer import render_ofx
 
-RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
+RENDERERS: dict[str, Callable[[Sequence[dict[str, Any]]], str]] = {
     "json": render_json,
     "csv": render_csv,
     "ofx": render_ofx,

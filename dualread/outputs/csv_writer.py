@@ -1,4 +1,5 @@
-"""CSV output: one row per transaction, plus the consensus confidence of that row.
+"""CSV output: one row per transaction, plus the consensus confidence of that row and the
+account it belongs to (a file may hold several accounts, each its own statement).
 
 Payers choose the remittance text, so a description can be a spreadsheet formula
 (``=HYPERLINK(...)``). As the OWASP guidance on CSV injection says, a cell that starts with ``=``,
@@ -11,9 +12,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from dualread.statement import validate_document
+from dualread.outputs.accounts import account_name
+from dualread.statement import validate_output
 
 COLUMNS = (
     "date",
@@ -26,6 +29,7 @@ COLUMNS = (
     "balance",
     "page",
     "confidence",
+    "account",  # last: added in schema revision 1.2, so the columns before it keep their place
 )
 
 
@@ -41,15 +45,18 @@ def neutralise_cell(value: Any) -> str:
     return text
 
 
-def render_csv(document: dict[str, Any], *, header: bool = True) -> str:
-    validate_document(document)
-    confidences = document.get("extraction", {}).get("confidence", {}).get("transactions", [])
+def render_csv(documents: Sequence[dict[str, Any]], *, header: bool = True) -> str:
+    """One file's output (the statement of each account it holds) as CSV rows."""
+    validate_output(documents)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180; a bare CR gets quoted too
     if header:
         writer.writerow(COLUMNS)
-    for index, row in enumerate(document["transactions"]):
-        confidence = confidences[index] if index < len(confidences) else ""
-        values = {**row, "currency": document.get("currency"), "confidence": confidence}
-        writer.writerow([neutralise_cell(values.get(c)) for c in COLUMNS])
+    for document in documents:
+        confidences = document.get("extraction", {}).get("confidence", {}).get("transactions", [])
+        shared = {"currency": document.get("currency"), "account": account_name(document)}
+        for index, row in enumerate(document["transactions"]):
+            confidence = confidences[index] if index < len(confidences) else ""
+            values = {**row, **shared, "confidence": confidence}
+            writer.writerow([neutralise_cell(values.get(c)) for c in COLUMNS])
     return buffer.getvalue()

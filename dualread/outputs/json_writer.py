@@ -1,16 +1,22 @@
-"""JSON output: the statement schema, with dualread's own record under ``extraction``."""
+"""JSON output: the statement schema, with dualread's own record under ``extraction``.
+
+A file that holds one account gives one statement (a JSON object); a file that holds several
+gives an array of them, one per account (schema revision 1.2, ``$defs/statements``).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from dualread.statement import validate_document
+from dualread.statement import validate_output
 
 
-def render_json(document: dict[str, Any], *, compact: bool = False) -> str:
+def render_json(documents: Sequence[dict[str, Any]], *, compact: bool = False) -> str:
     """Validate against the schema, then serialise; an invalid result is never written."""
-    validate_document(document)
+    validate_output(documents)
+    value: Any = documents[0] if len(documents) == 1 else list(documents)
     if compact:
-        return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"

@@ -276,7 +276,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         if format is not None:
             if found is None:
                 raise HTTPException(409, f"extraction {job_id} is {job.status}: no result yet")
-            text = RENDERERS[format](found.document)
+            text = RENDERERS[format]([found.document])
             stem = Path(job.filename).stem
             return Response(
                 text,

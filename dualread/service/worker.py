@@ -105,6 +105,12 @@ class WorkerPool:
             # The result names the file the user uploaded, not where the server keeps it.
             document["extraction"]["source"] = job.filename
         error = result.error and result.error.replace(str(job.upload), job.filename)
+        if len(result.accounts) > 1:  # a job keeps one statement: say what it leaves out
+            left_out = (
+                f"{job.filename}: holds {len(result.accounts)} accounts; this job keeps the "
+                "first one's statement (dualread extract writes one statement per account)"
+            )
+            error = f"{error}; {left_out}" if error else left_out
         status = document["extraction"]["status"] if document is not None else "failed"
         log.info("job %s: %s, exit %d, %.2f s", job.id, status, result.exit_code, seconds)
         self._finish(job, document, error, result.exit_code)

@@ -34,9 +34,13 @@ class Candidate:
     """One reading of a document (or of some of its pages) by one route."""
 
     route: str  # "visual", "ocr" or "embedded"
-    statement: Statement
+    statement: Statement  # the file's first account (or its only one)
     pages: tuple[int, ...]  # the source pages this candidate read
     params: PassParams = field(default_factory=PassParams)
     raw: list[RawOutput] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # stage name -> seconds
     notes: dict[str, Any] = field(default_factory=dict)
+    # The accounts after the first that this reading found in the file, in print order, each
+    # its own statement. Only a reader that tells accounts apart (the embedded engine) fills
+    # it: a model route answers in the schema of one statement.
+    other_accounts: tuple[Statement, ...] = ()

@@ -152,7 +152,7 @@ def test_settle_a_dispute_in_the_browser(
         time.sleep(0.1)
     downloaded = target.read_bytes().decode("utf-8")  # as sent: CSV lines end in CRLF
     latest = httpx.get(f"{server.url}/v1/extractions/{job_id}", timeout=30).json()["result"]
-    assert downloaded == render_csv(latest)
+    assert downloaded == render_csv([latest])
     table = list(csv.DictReader(io.StringIO(downloaded)))
     expected = truth_of(SAMPLE)["transactions"]
     assert [(r["date"], r["amount"]) for r in table] == [(t["date"], t["amount"]) for t in expected]

@@ -94,7 +94,8 @@ def test_a_file_without_truth_is_a_one_line_error(tmp_path: Path) -> None:
     ("content", "problem"),
     [
         ("{not json", "unreadable truth file"),
-        ("[]", "must be a JSON object"),
+        ("3", "must be a JSON object"),
+        ("[]", "too short"),  # an array holds a file's several accounts: two or more
         ('{"transactions": "x"}', "schema violation"),
         ('{"bookings": [{"amount": 1}]}', "not a statement truth file"),
     ],

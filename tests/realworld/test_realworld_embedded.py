@@ -56,8 +56,7 @@ def test_bankstatemently_counts_and_balances(pdf: Path) -> None:
     info = json.loads(pdf.with_name(pdf.name.replace(".pdf", "-info.json")).read_text())
     candidate = read_embedded(open_document(pdf))
     statement = candidate.statement
-    other_accounts = candidate.notes["other_accounts"]
-    count = len(statement.transactions) + sum(len(a["transactions"]) for a in other_accounts)
+    count = len(statement.transactions) + sum(len(a.transactions) for a in candidate.other_accounts)
     assert count == info["transactionCount"]
     report = check(statement)
     if info["id"] in PRINTS_BOTH_BALANCES:

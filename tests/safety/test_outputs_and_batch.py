@@ -101,7 +101,7 @@ def test_a_page_with_no_statement_is_still_written_with_exit_3(
 def test_csv_formula_injection_is_neutralised_and_readable(text: str) -> None:
     document: dict[str, Any] = sample_document()
     document["transactions"][1]["description"] = text
-    rows = list(csv.DictReader(io.StringIO(render_csv(document), newline="")))
+    rows = list(csv.DictReader(io.StringIO(render_csv([document]), newline="")))
     assert rows[1]["description"] == "'" + text
     assert [row["amount"] for row in rows] == ["1000.00", "-19.50"]  # numbers stay numbers
 

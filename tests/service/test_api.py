@@ -79,9 +79,9 @@ def test_csv_and_ofx_are_the_writers_output_of_the_result(client: TestClient) ->
     result = wait_done(client, job["id"])["result"]
     csv = client.get(f"/v1/extractions/{job['id']}", params={"format": "csv"})
     assert csv.headers["content-type"].startswith("text/csv")
-    assert csv.text == render_csv(result)
+    assert csv.text == render_csv([result])
     ofx = client.get(f"/v1/extractions/{job['id']}", params={"format": "ofx"})
-    assert ofx.text == render_ofx(result)
+    assert ofx.text == render_ofx([result])
     as_json = client.get(f"/v1/extractions/{job['id']}", params={"format": "json"})
     assert json.loads(as_json.text) == result
 
@@ -302,7 +302,7 @@ def test_a_correction_is_a_new_revision_and_the_arithmetic_is_rechecked(
     ]
     assert history[2]["changes"][0]["previous"] == "6877.85"
     csv = client.get(f"/v1/extractions/{job_id}", params={"format": "csv"}).text
-    assert csv == render_csv(second)
+    assert csv == render_csv([second])
 
 
 def test_a_correction_that_is_not_a_value_is_refused(make_client: MakeClient) -> None:

@@ -27,6 +27,7 @@ from dualread.arithmetic import ArithmeticReport, check
 from dualread.choices import OcrEngine
 from dualread.documents import PDF_POINTS_PER_INCH, Document, DocumentError
 from dualread.stages.candidate import Candidate, PassParams, RawOutput
+from dualread.stages.embedded.accounts import has_content
 from dualread.stages.embedded.layout import Line, deskew, group_lines
 from dualread.stages.embedded.ocr import OcrUnavailableError, ocr_words
 from dualread.stages.embedded.reader import NoStatementTableError, Reading, read_statement
@@ -255,14 +256,17 @@ def read_embedded(
         raise EmbeddedReadError(f"{document.path}: {attempt.problem}")
     elapsed = time.perf_counter() - started
     timings["embedded"] = elapsed
+    # Each account the reader told apart is its own statement (see accounts.py).
+    first, *others = [a.statement for a in attempt.reading.accounts if has_content(a.statement)]
     return Candidate(
         route="embedded",
-        statement=attempt.reading.primary.statement,
+        statement=first,
         pages=tuple(document.page_numbers),
         params=PassParams(dpi=dpi),
         raw=_raw(attempt.pages.words, attempt.lines, elapsed),
         timings=timings,
         notes={**notes, **_notes(attempt.reading, attempt.report, attempt.pages)},
+        other_accounts=tuple(others),
     )
 
 
@@ -360,5 +364,4 @@ def _notes(reading: Reading, report: ArithmeticReport, pages: _Pages) -> dict[st
         "card_statement": reading.primary.card_statement,
         "columns_inferred": reading.columns_inferred,
         "rows_without_amount": reading.primary.rows_without_amount,
-        "other_accounts": [a.statement.to_json_dict() for a in reading.accounts[1:]],
     }

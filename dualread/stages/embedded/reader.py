@@ -22,7 +22,8 @@ it are not rows. Which tables hold the rows is finally the arithmetic's choice: 
 rows repeat activity already read (the same bookings grouped by type on a later page) is left
 out when only without it do the printed balances hold.
 
-A new header preceded by a different account identifier starts a new account section.
+A new header under a heading that names another account starts a new account section
+(:mod:`~dualread.stages.embedded.accounts`).
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from dualread.parsing import fold, is_carried_forward, normalize_iban
+from dualread.parsing import fold, is_carried_forward
 from dualread.parsing.dates import month_from_name
 from dualread.parsing.sections import Direction, is_summary_title, section_direction
 from dualread.stages.embedded import vocabulary
+from dualread.stages.embedded.accounts import account_heading, starts_new_account
 from dualread.stages.embedded.columns import (
     MONEY_ROLES,
     TEXT_ROLES,
@@ -69,7 +71,6 @@ from dualread.stages.embedded.words import Word
 from dualread.statement import Statement, Transaction
 
 _DATE_WORD = re.compile(r"\d")
-_ACCOUNT_ID = re.compile(r"^[A-Z]{0,4}\d[\d\- ]{6,}\d$")
 # A continuation line sits at most this many word heights below the line before it: the lines of
 # one description are set closer together than one transaction is to the next.
 CONTINUATION_PITCH = 1.6
@@ -111,6 +112,7 @@ class _Section:
     """One account's table rows plus the lines around them (where its header fields are)."""
 
     identifiers: set[str]
+    currency: str | None  # the currency its headings name, when one does
     rows: list[_Row] = field(default_factory=list)
     other_lines: dict[int, list[Line]] = field(default_factory=dict)  # page -> non-table lines
     table_opening: Decimal | None = None
@@ -136,22 +138,6 @@ class Reading:
     @property
     def primary(self) -> AccountReading:
         return self.accounts[0]
-
-
-def _identifiers(lines: Sequence[Line]) -> set[str]:
-    """Account identifiers printed in some lines: valid IBANs and long digit groups."""
-    found: set[str] = set()
-    for line in lines:
-        for word in line.words:
-            token = word.text.strip(":,;()")
-            if _ACCOUNT_ID.match(token) and sum(ch.isdigit() for ch in token) >= 8:
-                found.add(token.replace(" ", ""))
-        compact = line.text.replace(" ", "")
-        for match in re.finditer(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact):
-            iban = normalize_iban(match.group())
-            if iban:
-                found.add(iban)
-    return found
 
 
 def _is_total(line: Line) -> bool:
@@ -235,11 +221,13 @@ class _TableReader:
 
     def start_table(self, header: TableHeader, above: Sequence[Line]) -> None:
         self.close_row()
-        identifiers = _identifiers(above)
-        if not self.sections or (identifiers and identifiers.isdisjoint(self.section.identifiers)):
-            self.sections.append(_Section(identifiers))
+        heading = account_heading(above)
+        section = self.sections[-1] if self.sections else None
+        if section is None or starts_new_account(section.identifiers, section.currency, heading):
+            self.sections.append(_Section(set(heading.identifiers), heading.currency))
         else:
-            self.section.identifiers |= identifiers
+            section.identifiers |= heading.identifiers
+            section.currency = section.currency or heading.currency
         if self.header is None and self.lines_read - self.direction_line > TITLE_REACH + 1:
             self.direction = None  # no section title right above this table
         self.header = header

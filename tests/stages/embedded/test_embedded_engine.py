@@ -62,7 +62,7 @@ def test_digital_statement_is_read_exactly(statement_pdf: Path) -> None:
     assert candidate.notes["page_sources"] == {"1": "text"}
     assert candidate.notes["arithmetic"]["ok"] is True
     assert candidate.notes["text_layer_check"] == "skipped"
-    assert candidate.notes["other_accounts"] == []
+    assert candidate.other_accounts == ()
     assert {"text_layer", "embedded"} <= set(candidate.timings)
     assert "Card payment" in candidate.raw[0].text
     validate_document({"schema_version": "1", **candidate.statement.to_json_dict()})
