@@ -23,6 +23,7 @@ from dualread.stages.embedded.words import Word
 MONEY_ROLES: frozenset[Role] = frozenset({"amount", "debit", "credit"})
 NUMERIC_ROLES: frozenset[Role] = MONEY_ROLES | {"balance", "original_amount"}
 TEXT_ROLES: frozenset[Role] = frozenset({"description", "counterparty", "reference"})
+DATE_ROLES: frozenset[Role] = frozenset({"date", "posting_date", "value_date"})
 
 MIN_TITLE_SHARE = 0.7  # of a header line's words that must be titles or filler
 
@@ -120,11 +121,18 @@ def _match_titles(tokens: Sequence[_Token]) -> tuple[list[Column], int]:
 
 
 def _merge_same_role(matches: list[Column], gap_limit: float) -> list[Column]:
-    """'Merchant Name or Transaction Description': adjacent titles of one role are one column."""
+    """'Merchant Name or Transaction Description': adjacent titles of one role are one column.
+    Date titles stay apart: two dates side by side are two columns ('Date Processed', 'Date of
+    Transaction'), the second the value date."""
     merged: list[Column] = []
     for column in sorted(matches, key=lambda c: c.x0):
         previous = merged[-1] if merged else None
-        if previous and previous.role == column.role and column.x0 - previous.x1 <= gap_limit:
+        if (
+            previous
+            and previous.role == column.role
+            and column.role not in DATE_ROLES
+            and column.x0 - previous.x1 <= gap_limit
+        ):
             merged[-1] = Column(column.role, previous.x0, column.x1)
         else:
             merged.append(column)
@@ -189,7 +197,7 @@ def is_side_by_side(line: Line) -> bool:
     matches, covered = _match_titles(tokens)
     if not tokens or covered < 0.5 * len(tokens):
         return False
-    roles = ["date" if c.role in ("posting_date", "value_date") else c.role for c in matches]
+    roles = ["date" if c.role in DATE_ROLES else c.role for c in matches]
     if not any(role in NUMERIC_ROLES for role in roles):
         return False
     return any(
@@ -198,20 +206,33 @@ def is_side_by_side(line: Line) -> bool:
     )
 
 
+# Gaps (in word heights) at which a two-line header's first line is cut into titles: titles
+# set apart as usual, and titles set as close as the words inside one ('Card Transaction' over
+# 'ID Details').
+TITLE_GAPS = (1.0, 0.5)
+
+
 def stacked_header(line: Line, below: Line) -> TableHeader | None:
     """A header printed over two lines ('ENTRADA DE' over 'DINERO'), or None.
 
-    The first line's words are cut into titles at gaps wider than a word height; each word of
-    the second line joins the title above it that it overlaps. The joined titles are then
-    matched like a one-line header. Only a line set close under the first can be its second
-    half, and each of its words must sit under exactly one title.
+    The first line's words are cut into titles at gaps wider than a word height (or half of
+    one, where that names more columns); each word of the second line joins the title above it
+    that it overlaps. The joined titles are then matched like a one-line header. Only a line
+    set close under the first can be its second half, and each of its words must sit under
+    exactly one title.
     """
     height = max(line.bottom - line.top, 1.0)
     if below.top - line.bottom > 0.8 * height or len(below.words) > len(line.words):
         return None
+    found = [_stacked(line, below, gap * height) for gap in TITLE_GAPS]
+    matched = [header for header in found if header is not None]
+    return max(matched, key=lambda header: len(header.roles), default=None)
+
+
+def _stacked(line: Line, below: Line, gap: float) -> TableHeader | None:
     titles: list[list[Word]] = []
     for word in line.words:
-        if titles and word.x0 - titles[-1][-1].x1 <= height:
+        if titles and word.x0 - titles[-1][-1].x1 <= gap:
             titles[-1].append(word)
         else:
             titles.append([word])

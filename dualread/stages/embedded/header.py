@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from dualread.parsing import fold, normalize_iban
+from dualread.parsing import fold, normalize_iban, parse_date
 from dualread.stages.embedded import vocabulary
 from dualread.stages.embedded.layout import Line
 from dualread.stages.embedded.numbers import NumberFormat, find_dates, parse_money
@@ -44,9 +44,18 @@ _CURRENCY_LABELS = _fold_labels(vocabulary.CURRENCY_LABELS)
 _PERIOD_LABELS = _fold_labels(vocabulary.PERIOD_LABELS)
 _CARD_MARKERS = _fold_labels(vocabulary.CARD_MARKERS)
 _STATEMENT_TITLES = _fold_labels(vocabulary.STATEMENT_TITLES)
+# Two dates joined: '01.10.2025 - 31.10.2025', 'March 12, 2004 to April 12, 2004'.
 _PERIOD_JOINER = re.compile(
-    r"\d\s*(?:-|–|—|to|bis|au|t/m|tot|по|until|through)\s*\S*\d", re.IGNORECASE
+    r"\d\s*(?:-|–|—|to|bis|au|t/m|tot|по|until|through)\s*(?:[^\W\d_]+\.?\s*)?\d",
+    re.IGNORECASE,
 )
+# A date without its year right before a period's joiner: '1 May -', 'Dec 1 to', '01.12. bis'.
+_YEARLESS_START = re.compile(
+    r"(?<![\w.])(\d{1,2}\.?\s+[^\W\d_]{3,}\.?|[^\W\d_]{3,}\.?\s+\d{1,2}|\d{1,2}[./]\d{1,2}\.?)"
+    r"\s*(?:-|–|—|to|bis|au|t/m|tot|по|until|through|thru)\s+",
+    re.IGNORECASE,
+)
+_STARTS_WITH_DATE = re.compile(r"(?:[^\W\d_]+\.?\s*)?\d")  # 'Dec 31, 2022', '31.12.2024'
 _CENTS = re.compile(r"\d[.,]\d{2}(?!\d)")
 _BIC_SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
 _IBAN_START = re.compile(r"^[A-Z]{2}[0-9]{2}")
@@ -186,16 +195,41 @@ def _balance_as_of(line: Line, numbers: NumberFormat) -> tuple[dt.date, Decimal 
     return dates[0], _trailing_money(after, numbers)
 
 
+def _dates_of_period(line: Line, numbers: NumberFormat) -> list[dt.date]:
+    """The full dates printed in a line, or a start printed without its year joined to the
+    end ('Jun 1 - Jun 30, 2021', 'For Dec 1 to Dec 31, 2022') and the end: the start's year is
+    the one that puts it in the year up to the end."""
+    dates = find_dates(line.text, numbers)
+    if len(dates) != 1:
+        return dates
+    (end,) = dates
+    for match in _YEARLESS_START.finditer(line.text):
+        rest = line.text[match.end() :]
+        after = find_dates(rest, numbers) if _STARTS_WITH_DATE.match(rest) else []
+        if after and after[0] == end:
+            start = parse_date(
+                match.group(1),
+                period_start=end - dt.timedelta(days=365),
+                period_end=end,
+                dayfirst=numbers.dayfirst,
+            )
+            if start is not None:
+                return [start, end]
+    return dates
+
+
+def _joined(line: Line) -> bool:
+    return bool(_PERIOD_JOINER.search(line.text) or _YEARLESS_START.search(line.text))
+
+
 def find_period(lines: Sequence[Line], numbers: NumberFormat) -> tuple[dt.date, dt.date] | None:
     """Two dates on one line joined by 'to'/'bis'/'au'/'-': labelled lines first."""
     candidates = []
     for line in lines:
-        dates = find_dates(line.text, numbers)
+        dates = _dates_of_period(line, numbers)
         if len(dates) == 2 and dates[0] <= dates[1]:
             labelled = _find_label(line, _PERIOD_LABELS) is not None
-            if len(line.words) <= MAX_PERIOD_LINE_WORDS and (
-                labelled or _PERIOD_JOINER.search(line.text)
-            ):
+            if len(line.words) <= MAX_PERIOD_LINE_WORDS and (labelled or _joined(line)):
                 candidates.append((not labelled, dates[0], dates[1]))
     if not candidates:
         return None

@@ -115,3 +115,19 @@ def test_a_long_sentence_with_two_dates_is_not_the_period() -> None:
 )
 def test_balance_labels(text: str, kind: str | None) -> None:
     assert balance_label_kind(text) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [
+        ("Statement Period: Jun 1 - Jun 30, 2021", (dt.date(2021, 6, 1), dt.date(2021, 6, 30))),
+        ("For Dec 1 to Dec 31, 2022", (dt.date(2022, 12, 1), dt.date(2022, 12, 31))),
+        ("from 15 Dec to 14 Jan 2025", (dt.date(2024, 12, 15), dt.date(2025, 1, 14))),
+        ("March 12, 2004 to April 12, 2004", (dt.date(2004, 3, 12), dt.date(2004, 4, 12))),
+        ("Paid 12 Mar to J Smith on 01/04/2024", None),  # a booking's text, not a period
+    ],
+)
+def test_a_period_whose_start_prints_no_year_or_a_month_name(
+    text: str, period: tuple[dt.date, dt.date] | None
+) -> None:
+    assert find_period([line_at(10, (40, text))], NumberFormat()) == period

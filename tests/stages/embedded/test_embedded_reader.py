@@ -431,3 +431,41 @@ def test_a_blank_opening_and_a_lost_minus_are_settled_by_the_closing() -> None:
         Decimal("0"),
         Decimal("-90.67"),
     )
+
+
+def test_a_two_line_header_whose_titles_sit_as_close_as_words() -> None:
+    """'Card Transaction' over 'ID Details' are two titles, and two date titles two columns."""
+    page = rows(
+        (
+            100,
+            (
+                (31, "Date"),
+                (78, "Date of"),
+                (140, "Card"),
+                (166, "Transaction"),
+                (300, "Withdrawals"),
+                (370, "Deposits"),
+                (430, "Balance"),
+            ),
+        ),
+        (108, ((31, "Processed"), (78, "Transaction"), (140, "ID"), (166, "Details"))),
+        (
+            130,
+            (
+                (31, "06-01-2021"),
+                (78, "05-31-2021"),
+                (140, "1111"),
+                (166, "Best Parking"),
+                (310, "$25.00"),
+                (430, "$4,475.25"),
+            ),
+        ),
+    )
+    row = read_statement([(1, page)], PAGE_HEIGHT).primary.statement.transactions[0]
+    assert (row.date, row.value_date, row.description, row.reference, row.amount) == (
+        dt.date(2021, 6, 1),
+        dt.date(2021, 5, 31),
+        "Best Parking",
+        "1111",
+        Decimal("-25.00"),
+    )
