@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -256,8 +257,36 @@ def parse_tesseract_tsv(tsv: str, points_per_pixel: float) -> list[Word]:
     return [w for w in words if w.height >= 0.4 * typical]
 
 
+# An amount with two decimals and one full stop after it ("26,67."): no statement prints that;
+# it is OCR's reading of a trailing sign mark that blur or low resolution shrank to a dot.
+_AMOUNT_WITH_DOT = re.compile(r"^(?P<amount>\d{1,3}(?:[.,' ]?\d{3})*[.,]\d{2})\.$")
+# "26.07." reads as a day and month ("DD.MM."), which the pattern above cannot tell apart.
+_DAY_MONTH = re.compile(r"^(?:0?[1-9]|[12]\d|3[01])\.(?:0?[1-9]|1[0-2])\.$")
+_TRAILING_MINUS = re.compile(r"\d[.,]\d{2}-$")
+
+
+def restore_trailing_signs(words: Sequence[Word]) -> list[Word]:
+    """Words with the dot OCR made of an amount's trailing sign mark read back as that mark.
+
+    Which mark it was, the page itself says: where other amounts were read with a trailing
+    minus, the page prints its money out that way and the dot was a minus; otherwise the dot
+    is dropped and the amount stays unsigned, for the statement's arithmetic to sign.
+    """
+    minus_style = any(_TRAILING_MINUS.search(word.text) for word in words)
+    restored = []
+    for word in words:
+        found = _AMOUNT_WITH_DOT.match(word.text)
+        if found and not _DAY_MONTH.match(word.text):
+            text = found.group("amount") + ("-" if minus_style else "")
+            word = Word(text, word.x0, word.top, word.x1, word.bottom, word.slope)
+        restored.append(word)
+    return restored
+
+
 def ocr_words(image: Image.Image, engine: OcrEngine, points_per_pixel: float) -> list[Word]:
     """The words on an (upright) page image, by the chosen engine."""
     if engine == "tesseract":
-        return tesseract_words(image, points_per_pixel)
-    return rapidocr_words(image, points_per_pixel)
+        words = tesseract_words(image, points_per_pixel)
+    else:
+        words = rapidocr_words(image, points_per_pixel)
+    return restore_trailing_signs(words)

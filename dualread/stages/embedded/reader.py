@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from dualread.arithmetic import detect_order
 from dualread.parsing import fold, is_carried_forward
 from dualread.parsing.dates import month_from_name
 from dualread.parsing.sections import Direction, is_summary_title, section_direction
@@ -97,6 +98,9 @@ class _Row:
     last_center: float = 0.0
     sign_group: str = "amount"  # the column (or section) that decided the amount's sign
     table: int = 0  # which table (counted over the document) the row was read in
+    # A figure in the amount column of a table whose amounts come from debit and credit
+    # columns: a running balance under another title when the arithmetic confirms it.
+    spare: Decimal | None = None
 
     def add_text(self, role: Role, words: Sequence[Word]) -> None:
         if words:
@@ -414,6 +418,7 @@ class _TableReader:
                 abs(debit) if debit is not None else Decimal(0)
             )
             row.sign_group = "credit" if debit is None else "debit"
+            row.spare = amount
         elif amount is not None:
             row.amount = amount
             if self.direction is not None:  # a typed section: its title gives the sign
@@ -579,7 +584,36 @@ def _without_repeated_table(
     return confirmed[0] if len(confirmed) == 1 else view
 
 
+def _spare_balances(rows: Sequence[_Row], opening: Decimal | None) -> bool:
+    """Whether the rows' spare figures are their running balances: none printed under a
+    balance title, and most spare figures follow from the one before (or the opening). One
+    misread figure does not hide the column; the arithmetic check then shows the break."""
+    if any(row.balance is not None for row in rows) or all(row.spare is None for row in rows):
+        return False
+    amounts = [row.amount if row.amount is not None else Decimal(0) for row in rows]
+    result = fit(amounts, [row.spare for row in rows], opening, None)
+    return result.checks >= 2 and result.checks > result.breaks
+
+
+def _last_balance(transactions: list[Transaction]) -> Decimal | None:
+    """The balance printed on the last row in time: the balance the statement ends with, for
+    a statement that prints no closing balance of its own. None when that row prints none."""
+    if not transactions:
+        return None
+    order = detect_order(Statement(transactions=transactions))
+    return transactions[-1 if order == "chronological" else 0].balance
+
+
 def _statement(section: _Section, fields: HeaderFields) -> AccountReading:
+    opening = (
+        fields.opening_balance if fields.opening_balance is not None else section.table_opening
+    )
+    closing = (
+        fields.closing_balance if fields.closing_balance is not None else section.table_closing
+    )
+    if _spare_balances(section.rows, opening):
+        for row in section.rows:
+            row.balance = row.spare
     transactions = [
         Transaction(
             date=row.date,
@@ -593,18 +627,14 @@ def _statement(section: _Section, fields: HeaderFields) -> AccountReading:
         )
         for row in section.rows
     ]
-    opening = (
-        fields.opening_balance if fields.opening_balance is not None else section.table_opening
-    )
-    closing = (
-        fields.closing_balance if fields.closing_balance is not None else section.table_closing
-    )
     if opening is None and fields.opening_blank:
         zero = _best_view(transactions, section.rows, Decimal(0), closing, fields.card_statement)
         opening = Decimal(0) if _confirmed(zero) else None
     view = _best_view(transactions, section.rows, opening, closing, fields.card_statement)
     view = _without_repeated_table(transactions, section.rows, opening, closing, view, fields)
     card, transactions, opening, closing = view
+    if closing is None:
+        closing = _last_balance(transactions)
     statement = Statement(
         bank_name=fields.bank_name,
         account_holder=fields.account_holder,

@@ -85,6 +85,26 @@ def test_tesseract_reads_words() -> None:
     ]
 
 
+def _texts(*texts: str) -> list[str]:
+    words = [Word(text, 10.0 * i, 0, 10.0 * i + 8, 10) for i, text in enumerate(texts)]
+    return [word.text for word in ocr.restore_trailing_signs(words)]
+
+
+@pytest.mark.unit
+def test_a_dot_after_an_amount_is_the_trailing_sign_blurred_print_lost() -> None:
+    # A page whose amounts carry a trailing minus: the dots were minus signs. Dates stay dates.
+    assert _texts("25.07.", "26,67.", "146.29.", "1.234,56.", "269,98-", "10.05.") == [
+        "25.07.",
+        "26,67-",
+        "146.29-",
+        "1.234,56-",
+        "269,98-",
+        "10.05.",
+    ]
+    # No amount on the page shows a trailing minus: the dot is dropped, the sign left open.
+    assert _texts("26,67.", "30.30.", "Total", "12.00") == ["26,67", "30.30", "Total", "12.00"]
+
+
 @pytest.mark.unit
 def test_missing_tesseract_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)

@@ -469,3 +469,69 @@ def test_a_two_line_header_whose_titles_sit_as_close_as_words() -> None:
         "1111",
         Decimal("-25.00"),
     )
+
+
+def test_running_balances_under_an_amount_title_beside_deposit_and_withdrawal_columns() -> None:
+    # The right-hand column is titled 'Amount' but holds the running balance: the arithmetic
+    # says so (each figure follows from the one before), and the closing agrees.
+    header = (
+        (40, "Date"),
+        (120, "Description"),
+        (300, "Deposits"),
+        (380, "Withdrawals"),
+        (460, "Amount"),
+    )
+    lines = rows(
+        (100, header),
+        (115, ((40, "10/06/2021"), (120, "Opening Balance"), (460, "4,250.00"))),
+        (130, ((40, "10/07/2021"), (120, "Cash Deposit"), (300, "1,250.00"), (460, "5,500.00"))),
+        (145, ((40, "10/10/2021"), (120, "Utility"), (380, "245.35"), (460, "5,254.65"))),
+        (160, ((40, "10/15/2021"), (120, "Cheque"), (300, "750.00"), (460, "6,004.65"))),
+        (175, ((40, "11/06/2021"), (120, "Closing Balance"), (460, "6,004.65"))),
+    )
+    statement = read_statement([(1, lines)], PAGE_HEIGHT).primary.statement
+    assert [(t.amount, t.balance) for t in statement.transactions] == [
+        (Decimal("1250.00"), Decimal("5500.00")),
+        (Decimal("-245.35"), Decimal("5254.65")),
+        (Decimal("750.00"), Decimal("6004.65")),
+    ]
+
+
+def test_figures_in_a_third_money_column_that_do_not_chain_are_no_balances() -> None:
+    # An 'Amount' column beside deposits and withdrawals whose figures do not follow from one
+    # another (here: the amount again, in another currency) is not a running balance.
+    header = (
+        (40, "Date"),
+        (120, "Description"),
+        (300, "Deposits"),
+        (380, "Withdrawals"),
+        (460, "Amount"),
+    )
+    lines = rows(
+        (100, header),
+        (130, ((40, "10/07/2021"), (120, "Cash Deposit"), (300, "1,250.00"), (460, "1,100.00"))),
+        (145, ((40, "10/10/2021"), (120, "Utility"), (380, "245.35"), (460, "216.00"))),
+        (160, ((40, "10/15/2021"), (120, "Cheque"), (300, "750.00"), (460, "660.00"))),
+    )
+    statement = read_statement([(1, lines)], PAGE_HEIGHT).primary.statement
+    assert [t.balance for t in statement.transactions] == [None, None, None]
+    assert statement.closing_balance is None
+
+
+def test_a_statement_without_a_closing_balance_ends_on_its_last_running_balance() -> None:
+    lines = rows(
+        (100, EN_HEADER),
+        (115, ((40, "08/10/2003"), (120, "Previous balance"), (480, "0.55"))),
+        (130, ((40, "14/10/2003"), (120, "Payroll"), (400, "694.81"), (480, "695.36"))),
+        (145, ((40, "06/11/2003"), (120, "Mortgage"), (330, "710.49"), (480, "-15.13"))),
+    )
+    statement = read_statement([(1, lines)], PAGE_HEIGHT).primary.statement
+    assert statement.closing_balance == Decimal("-15.13")
+    newest_first = rows(
+        (100, EN_HEADER),
+        (130, ((40, "06/11/2003"), (120, "Mortgage"), (330, "710.49"), (480, "-15.13"))),
+        (145, ((40, "14/10/2003"), (120, "Payroll"), (400, "694.81"), (480, "695.36"))),
+        (160, ((40, "08/10/2003"), (120, "Previous balance"), (480, "0.55"))),
+    )
+    statement = read_statement([(1, newest_first)], PAGE_HEIGHT).primary.statement
+    assert statement.closing_balance == Decimal("-15.13")
