@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from dualread.api import extract
 from dualread.cli import app
 from dualread.evaluate.scores import score_accounts
 from dualread.evaluate.truth import TruthError, find_cases, load_truth
 from dualread.statement import SCHEMA_VERSION
+from dualread.testing.fixtures import StartRoutes
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.unit
@@ -113,3 +115,30 @@ def test_eval_command_reads_the_array_truth() -> None:
     (document,) = report["documents"]
     assert document["rows"]["f1"] == 1.0
     assert document["silent_errors"] == 0
+
+
+@pytest.mark.contract
+def test_model_routes_read_one_statement_and_confirm_only_the_account_they_read(
+    standin_routes: StartRoutes,
+) -> None:
+    """Both model routes answer one statement for the whole file (the stand-ins read it page by
+    page: the first account's header, the second's closing balance from the last page, every
+    row): it is placed on the first account, whose wrong closing balance the vote and the
+    arithmetic outweigh; the second only the embedded engine read, so it is unresolved with a
+    dispute per route, never agreed."""
+    routes = standin_routes([TWO_CURRENCIES])
+    result = extract(TWO_CURRENCIES, settings=routes.settings, engine="vlm")
+    first, second = (account.record for account in result.accounts)
+    assert first.status == "resolved" and first.disputes == [], first.disputes
+    assert second.status == "unresolved"
+    assert sorted(d.reason or "" for d in second.disputes if d.field == "account") == [
+        f"route {route} read this file, but none of its reading could be placed on this "
+        "account: nothing it read confirms this account"
+        for route in ("ocr", "visual")
+    ]
+    truth = load_truth(CORPUS / "d24-two-currencies-en-GB.truth.json")
+    assert [len(a.document["transactions"]) for a in result.accounts] == [
+        len(account.transactions) for account in truth.accounts
+    ]
+    assert result.exit_code == 3
+    assert sorted(p.route for p in first.passes) == ["embedded", "ocr", "visual"]  # no re-read

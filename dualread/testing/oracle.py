@@ -5,7 +5,9 @@ output schema, every transaction carrying its ``page``. Each page is rendered an
 as the stages send it, so the stand-in finds it again by the hash of the bytes it receives.
 
 Per page the index holds that page's truth (the statement header on the first page, the rows
-printed on the page) and a Nanonets-style markdown transcription with an HTML table.
+printed on the page) and a Nanonets-style markdown transcription with an HTML table. A fixture
+of several accounts (its truth an array of statements) is read as a model reads it, page by
+page: each account's header on the page it begins, every account's rows where printed.
 
 :func:`read_page_entry` makes the same entry for a page image without ground truth, from the
 embedded engine's reading: the stand-ins' reader mode.
@@ -27,29 +29,54 @@ from dualread.stages.embedded import EmbeddedReadError, read_embedded
 from dualread.stages.pageimage import page_png
 from dualread.statement import HEADER_FIELDS, Statement
 from dualread.testing.standins.markdown import page_markdown
-from dualread.testing.standins.oracle_index import empty_statement
+from dualread.testing.standins.oracle_index import empty_statement, merge_truths
 
 
 def truth_path(fixture: Path) -> Path:
     return fixture.with_suffix(".truth.json")
 
 
-def load_truth(fixture: Path) -> dict[str, Any]:
-    """The fixture's truth as a model would answer it: the output schema without dualread's
-    own keys, validated."""
+def load_accounts(fixture: Path) -> list[dict[str, Any]]:
+    """The fixture's truth, one statement per account, without dualread's own keys, validated."""
     data = json.loads(truth_path(fixture).read_text(encoding="utf-8"))
-    statement = Statement.model_validate(
-        {k: v for k, v in data.items() if k not in ("schema_version", "extraction")}
-    )
-    truth = statement.to_json_dict()
-    if any(row["page"] is None for row in truth["transactions"]):
-        raise ValueError(f"{truth_path(fixture)}: every transaction needs its page")
-    return truth
+    accounts = []
+    for document in data if isinstance(data, list) else [data]:
+        statement = Statement.model_validate(
+            {k: v for k, v in document.items() if k not in ("schema_version", "extraction")}
+        )
+        truth = statement.to_json_dict()
+        if any(row["page"] is None for row in truth["transactions"]):
+            raise ValueError(f"{truth_path(fixture)}: every transaction needs its page")
+        accounts.append(truth)
+    return accounts
+
+
+def load_truth(fixture: Path) -> dict[str, Any]:
+    """The fixture's truth as a model answers it: one statement (of several accounts, the
+    page truths merged: the first account's header, every row)."""
+    accounts = load_accounts(fixture)
+    if len(accounts) == 1:
+        return accounts[0]
+    pages = sorted({row["page"] for account in accounts for row in account["transactions"]})
+    return merge_truths([accounts_page_truth(accounts, page, pages[0]) for page in pages])
 
 
 def page_truth(truth: dict[str, Any], page: int, first_page: int) -> dict[str, Any]:
-    header = {name: truth[name] if page == first_page else None for name in HEADER_FIELDS}
-    rows = [row for row in truth["transactions"] if row["page"] == page]
+    return accounts_page_truth([truth], page, first_page)
+
+
+def accounts_page_truth(
+    accounts: Sequence[dict[str, Any]], page: int, first_page: int
+) -> dict[str, Any]:
+    """One page as a model reads it alone: the header of the account that begins on it (the
+    first account on the document's first page), and every account's rows printed on it."""
+    starts = [first_page] + [
+        min((row["page"] for row in account["transactions"]), default=None)
+        for account in accounts[1:]
+    ]
+    beginning = next((a for a, start in zip(accounts, starts, strict=True) if start == page), None)
+    header = {name: beginning[name] if beginning else None for name in HEADER_FIELDS}
+    rows = [row for account in accounts for row in account["transactions"] if row["page"] == page]
     return {**header, "transactions": rows}
 
 
@@ -61,11 +88,11 @@ def build_oracle_index(
     dpis = (dpi,) if isinstance(dpi, int) else tuple(dpi)
     index: dict[str, dict[str, Any]] = {}
     for fixture in map(Path, fixtures):
-        truth = load_truth(fixture)
+        accounts = load_accounts(fixture)
         with open_document(fixture) as document:
             numbers = document.page_numbers
             for number in numbers:
-                entry = page_truth(truth, number, numbers[0])
+                entry = accounts_page_truth(accounts, number, numbers[0])
                 markdown = page_markdown(entry, f"{number}/{len(numbers)}")
                 for each_dpi in dpis:
                     digest = hashlib.sha256(page_png(document, number, each_dpi)).hexdigest()

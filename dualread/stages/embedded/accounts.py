@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dualread.parsing import normalize_iban
+from dualread.stages.embedded.header import HeaderFields
 from dualread.stages.embedded.layout import Line
 from dualread.stages.embedded.vocabulary import ISO_CURRENCIES
 from dualread.statement import Statement
 
 _ACCOUNT_ID = re.compile(r"^[A-Z]{0,4}\d[\d\- ]{6,}\d$")
+# A date has the shape of a long digit group too, but names a period, never an account.
+_DATE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{4})$")
 _IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
 
 
@@ -36,7 +39,8 @@ def account_heading(lines: Sequence[Line]) -> AccountHeading:
     for line in lines:
         for word in line.words:
             token = word.text.strip(":,;()")
-            if _ACCOUNT_ID.match(token) and sum(ch.isdigit() for ch in token) >= 8:
+            digits = sum(ch.isdigit() for ch in token)
+            if _ACCOUNT_ID.match(token) and digits >= 8 and not _DATE.match(token):
                 identifiers.add(token.replace(" ", ""))
             if token in ISO_CURRENCIES:
                 currencies.add(token)
@@ -58,6 +62,22 @@ def starts_new_account(
     if heading.identifiers and heading.identifiers.isdisjoint(identifiers):
         return True
     return None not in (heading.currency, currency) and heading.currency != currency
+
+
+def named_by_heading(
+    fields: HeaderFields, identifiers: set[str], currency: str | None, others: set[str]
+) -> HeaderFields:
+    """The header of one account of a file of several, where its header block leaves it
+    unnamed: the one identifier its headings name and no other account's do ('Savings Account
+    817-890692-001' under a page header every account shares), and its heading's currency."""
+    own = identifiers - others
+    if fields.iban is None and fields.account_number is None and len(own) == 1:
+        (name,) = own
+        iban = normalize_iban(name)
+        fields = replace(fields, iban=iban) if iban else replace(fields, account_number=name)
+    if fields.currency is None and currency is not None:
+        fields = replace(fields, currency=currency)
+    return fields
 
 
 def has_content(statement: Statement) -> bool:

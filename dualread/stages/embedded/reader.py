@@ -41,7 +41,11 @@ from dualread.parsing import fold, is_carried_forward
 from dualread.parsing.dates import month_from_name
 from dualread.parsing.sections import Direction, is_summary_title, section_direction
 from dualread.stages.embedded import vocabulary
-from dualread.stages.embedded.accounts import account_heading, starts_new_account
+from dualread.stages.embedded.accounts import (
+    account_heading,
+    named_by_heading,
+    starts_new_account,
+)
 from dualread.stages.embedded.columns import (
     MONEY_ROLES,
     TEXT_ROLES,
@@ -677,5 +681,8 @@ def read_statement(pages: Sequence[tuple[int, Sequence[Line]]], page_height: flo
         if index == 0:
             pages_lines = [pre_table, *pages_lines]
         fields = read_header(pages_lines, page_height, numbers)
+        if len(reader.sections) > 1:
+            others = set[str]().union(*(s.identifiers for s in reader.sections if s is not section))
+            fields = named_by_heading(fields, section.identifiers, section.currency, others)
         accounts.append(_statement(section, fields))
     return Reading(tuple(accounts), numbers, reader.columns_inferred)

@@ -69,3 +69,40 @@ def test_two_periods_of_the_same_account_stay_one_statement() -> None:
         Decimal("97.00"),
         Decimal("107.00"),
     ]
+
+
+def test_each_account_is_named_by_the_identifier_only_its_heading_prints() -> None:
+    """Every page prints the customer number; each account's table is headed by its own number
+    (the second starts under the first's totals), which no 'Account number:' label names."""
+    page1 = [
+        line_at(20, (40, "Customer 98966767 HKD")),
+        line_at(40, (40, "Current Account 817-890692-838")),
+        line_at(100, *HEADER),
+        line_at(115, (40, "02/07/2025"), (120, "Fee"), (330, "3.00"), (480, "97.00")),
+        line_at(130, (40, "Total"), (330, "3.00")),
+        line_at(160, (40, "Savings Account 817-890692-001")),
+        line_at(200, *HEADER),
+        line_at(215, (40, "03/07/2025"), (120, "Interest"), (400, "1.00"), (480, "501.00")),
+    ]
+    page2 = [
+        line_at(20, (40, "Customer 98966767 HKD")),
+        *_page("Savings Account 817-890692-001", ("04/07/2025", "Fee", "2.00", "", "499.00")),
+    ]
+    reading = read_statement([(1, page1), (2, page2)], PAGE_HEIGHT)
+    assert [a.statement.account_number for a in reading.accounts] == [
+        "817-890692-838",
+        "817-890692-001",
+    ]
+    assert [len(a.statement.transactions) for a in reading.accounts] == [1, 2]
+    assert [a.statement.currency for a in reading.accounts] == ["HKD", "HKD"]
+
+
+def test_dates_are_no_account_identifiers() -> None:
+    """Two periods' headings name other dates: the same account, not two."""
+    first = account_heading([line_at(40, (40, "Statement 2026-01-01 to 2026-01-31"))])
+    assert first.identifiers == frozenset()
+    pages = [
+        (1, _page("Statement 2025-02-01 to 2025-02-28", ("02/02/2025", "Fee", "3.00", "", "97"))),
+        (2, _page("Statement 2025-03-01 to 2025-03-31", ("03/03/2025", "Pay", "", "10", "107"))),
+    ]
+    assert len(read_statement(pages, PAGE_HEIGHT).accounts) == 1
