@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from dualread.backends.base import Backend
-from dualread.backends.factory import make_backend
 from dualread.config import Role, Settings
-from dualread.testing.oracle import build_oracle_index, write_oracle_index
 from dualread.testing.standins.launch import RunningStandin, start_standin
+
+# The model clients and the oracle (the embedded engine) are imported where they are used: every
+# pytest process loads this plugin, the xdist controller too, which runs no test at all.
+if TYPE_CHECKING:
+    from dualread.backends.base import Backend
 
 # A reader-mode page costs the embedded engine's OCR time: 3-6 s on two idle cores, several
 # times that on a loaded CI machine.
@@ -37,6 +39,8 @@ class StandinRoutes:
     settings: Settings
 
     def backend(self, role: Role) -> Backend:
+        from dualread.backends.factory import make_backend
+
         return make_backend(self.settings.role(role), self.settings)
 
 
@@ -74,6 +78,8 @@ def oracle_file(tmp_path_factory: pytest.TempPathFactory) -> OracleFile:
     built: dict[tuple[tuple[str, ...], tuple[int, ...]], Path] = {}
 
     def build(fixtures: Sequence[Path | str], dpi: int | Sequence[int] = 200) -> Path:
+        from dualread.testing.oracle import build_oracle_index, write_oracle_index
+
         dpis = (dpi,) if isinstance(dpi, int) else tuple(dpi)
         key = (tuple(str(Path(f).resolve()) for f in fixtures), dpis)
         if key not in built:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from dualread.cache import AnswerCache, candidate_from_dict
 from dualread.consensus import decide
+from dualread.consensus.plausibility import ROWS_PER_PAGE_LIMIT
 from dualread.pipeline import SILENT_DOCUMENTS
 from dualread.stages.candidate import Candidate
 from dualread.statement import Statement, Transaction
@@ -191,10 +192,18 @@ def _agreeing(content: Statement) -> list[Candidate]:
 
 
 @pytest.mark.unit
-def test_ten_thousand_rows_on_a_fourteen_row_page_are_unresolved() -> None:
+@pytest.mark.parametrize(
+    "rows",
+    [
+        ROWS_PER_PAGE_LIMIT + 1,
+        # At scale too (a few seconds of alignment): the full suite only.
+        pytest.param(10_000, marks=pytest.mark.slow),
+    ],
+)
+def test_more_rows_on_one_page_than_it_holds_are_unresolved(rows: int) -> None:
     invented = [
         Transaction(date=dt.date(2024, 3, 5), amount=Decimal("1.00"), description="x", page=1)
-        for _ in range(10_000)
+        for _ in range(rows)
     ]
     decision = decide(_agreeing(with_rows(_truth(), invented)))
     assert decision.status == "unresolved"
