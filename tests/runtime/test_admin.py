@@ -13,9 +13,9 @@ import pytest
 from dualread.backends.base import ChatRequest
 from dualread.backends.factory import make_backend
 from dualread.config import Settings
-from dualread.runtime.admin import OllamaAdmin, VllmAdmin, ollama_model_name
+from dualread.runtime.admin import OllamaAdmin, VllmAdmin, ask_is_sleeping, ollama_model_name
 from dualread.runtime.errors import ServersUnavailable
-from dualread.runtime.external import ExternalLauncher
+from dualread.runtime.external import ExternalLauncher, check_awake
 from dualread.runtime.gpu import Gpu
 from dualread.runtime.plan import make_plan
 from dualread.runtime.scheduler import ServerManager
@@ -182,3 +182,28 @@ def test_a_switch_waits_until_the_gpu_has_room() -> None:
         finally:
             manager.close(stop=False)
     assert asked == [(0,)] * 5 and next(readings, None) is None
+
+
+def _answering(status: int, body: bytes) -> httpx.Client:
+    return httpx.Client(
+        transport=httpx.MockTransport(lambda _: httpx.Response(status, content=body))
+    )
+
+
+@pytest.mark.unit
+def test_asking_whether_vllm_sleeps_tells_no_route_from_an_odd_answer() -> None:
+    assert ask_is_sleeping(_answering(200, b'{"is_sleeping": true}'), "http://h") is True
+    assert ask_is_sleeping(_answering(404, b'{"detail": "Not Found"}'), "http://h") is None
+    for odd in (b"<html>", b'{"is_sleeping": "no"}', b"[]"):
+        with pytest.raises(ValueError, match="is_sleeping"):
+            ask_is_sleeping(_answering(200, odd), "http://h")
+    with pytest.raises(httpx.HTTPStatusError):
+        ask_is_sleeping(_answering(500, b""), "http://h")
+
+
+@pytest.mark.unit
+def test_a_vllm_that_does_not_answer_whether_it_sleeps_is_unavailable_naming_it() -> None:
+    settings = Settings(vllm_url="http://user:secret@127.0.0.1:9/v1", connect_timeout_s=0.5)
+    with pytest.raises(ServersUnavailable, match=r"ocr server at http://\*\*\*@127.0.0.1:9:"):
+        check_awake(settings, "ocr")
+    check_awake(settings, "visual")  # an Ollama role: nothing to ask
