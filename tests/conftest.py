@@ -10,6 +10,9 @@ pytest_plugins = ["dualread.testing.fixtures"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
+# The bankstatemently statements that print both an opening and a closing balance (bsb-004
+# prints neither): only these can be held to opening + sum = closing.
+BANKSTATEMENTLY_PRINTS_BOTH_BALANCES = {"bsb-001", "bsb-002", "bsb-003", "bsb-005"}
 
 
 @pytest.fixture

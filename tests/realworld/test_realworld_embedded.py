@@ -14,15 +14,13 @@ from dualread.documents import open_document
 from dualread.evaluate.truth import load_truth
 from dualread.parsing import normalize_description
 from dualread.stages.embedded import read_embedded
-from tests.conftest import SHARED
+from tests.conftest import BANKSTATEMENTLY_PRINTS_BOTH_BALANCES, SHARED
 
 pytestmark = pytest.mark.accuracy
 
 REALWORLD = SHARED / "realworld"
 POSTBANK = REALWORLD / "postbank-demo" / "PB_KAZ_KtoNr_9999999999_06-04-2017_1200.pdf"
 BANKSTATEMENTLY = sorted((REALWORLD / "bankstatemently").glob("bsb-*-statement.pdf"))
-# Statements that print both an opening and a closing balance (bsb-004 prints neither).
-PRINTS_BOTH_BALANCES = {"bsb-001", "bsb-002", "bsb-003", "bsb-005"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -59,7 +57,7 @@ def test_bankstatemently_counts_and_balances(pdf: Path) -> None:
     count = len(statement.transactions) + sum(len(a.transactions) for a in candidate.other_accounts)
     assert count == info["transactionCount"]
     report = check(statement)
-    if info["id"] in PRINTS_BOTH_BALANCES:
+    if info["id"] in BANKSTATEMENTLY_PRINTS_BOTH_BALANCES:
         assert statement.opening_balance is not None and statement.closing_balance is not None
         assert report.totals_ok is True, report.to_dict()
     assert not report.chain_breaks, report.to_dict()
