@@ -61,6 +61,17 @@ def test_long_statements_quick(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.contract
+def test_batch_memory_quick(tmp_path: Path) -> None:
+    result = run_quick("batch_memory", tmp_path / "batch_memory.json")
+    for engine in ("embedded", "vlm"):
+        record = result["results"][engine]
+        assert record["ok"], record
+        assert record["written"] == result["parameters"]["photos"]  # exit 3 still writes
+        assert 0 < record["own_peak_mb"] <= record["tree_peak_mb"] < 4096
+
+
+@pytest.mark.slow
 @pytest.mark.realserver
 def test_overhead_quick(tmp_path: Path) -> None:
     if importlib.util.find_spec("xllamacpp") is None:
