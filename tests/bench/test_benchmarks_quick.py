@@ -65,10 +65,12 @@ def test_long_statements_quick(tmp_path: Path) -> None:
 def test_batch_memory_quick(tmp_path: Path) -> None:
     result = run_quick("batch_memory", tmp_path / "batch_memory.json")
     for engine in ("embedded", "vlm"):
-        record = result["results"][engine]
-        assert record["ok"], record
-        assert record["written"] == result["parameters"]["photos"]  # exit 3 still writes
-        assert 0 < record["own_peak_mb"] <= record["tree_peak_mb"] < 4096
+        for count in result["parameters"]["photos"]:
+            record = result["results"][engine][str(count)]
+            assert record["ok"], record
+            assert record["written"] == count  # exit 3 still writes
+            assert 0 < record["own_peak_mb"] <= record["tree_peak_mb"] < 4096
+        assert result["ratios"][f"{engine}_tree_peak_3_over_1"] > 0
 
 
 @pytest.mark.slow
