@@ -15,9 +15,11 @@ page is: what is measured is memory, not reading.
 
 Peak of the process tree: the larger of the CLI's own VmHWM, read by itself as it exits (not
 ``ru_maxrss``, which Linux carries across fork and exec from a large parent), and the tree's
-resident memory (the CLI and every process it started, such as Tesseract), summed at each sample
-every 0.2 s; a child that lives less than a sample is missed by the sum, so the largest VmHWM
-of any child is reported beside it. The parent also stops a runaway child.
+proportional set size (the CLI and every process it started, such as Tesseract), summed at each
+sample every 0.2 s. PSS, not RSS: a child caught between fork and exec still maps the CLI's pages,
+and RSS would count them twice (a first run sampled 1123 MB that way beside a 781 MB CLI). A child
+that lives less than a sample is missed by the sum, so the largest VmHWM of any child is reported
+beside it. The parent also stops a runaway child.
 
 Target: under 1 GB. Run: ``uv run --frozen python -m bench.batch_memory [--quick]``.
 """
@@ -109,16 +111,16 @@ def run_child(arguments: Sequence[str], env: dict[str, str], log: Path) -> dict[
         while process.poll() is None:
             try:
                 tree = [watched, *watched.children(recursive=True)]
-                resident = sum(p.memory_info().rss for p in tree if p.is_running())
+                shared_out = sum(p.memory_full_info().pss for p in tree if p.is_running())
             except psutil.NoSuchProcess:  # one left between listing and reading
                 time.sleep(SAMPLE_EVERY_S)
                 continue
-            sampled_tree_mb = max(sampled_tree_mb, resident / 2**20)
+            sampled_tree_mb = max(sampled_tree_mb, shared_out / 2**20)
             for child in tree[1:]:
                 if (peak := _vmhwm_mb(child.pid)) is not None:
                     descendants[child.pid] = max(descendants.get(child.pid, 0.0), peak)
             if sampled_tree_mb > KILL_ABOVE_MB:
-                stopped = f"stopped: resident memory passed {KILL_ABOVE_MB} MB"
+                stopped = f"stopped: its memory passed {KILL_ABOVE_MB} MB"
             elif time.perf_counter() - started > CHILD_TIMEOUT_S:
                 stopped = f"stopped: still running after {CHILD_TIMEOUT_S} s"
             if stopped:
@@ -234,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "photo_size": list(size),
             "engines": engines,
             "generator": "tests/safety/hostile_files.py phone_photo (a shade per photo)",
-            "memory": "the larger of the CLI's own VmHWM at exit and the summed RSS of its "
+            "memory": "the larger of the CLI's own VmHWM at exit and the summed PSS of its "
             "process tree, sampled every 0.2 s",
         },
         results=results,
