@@ -12,7 +12,7 @@ from typing import Any
 from dualread.choices import OutputFormat
 from dualread.outputs.atomic import write_atomic
 from dualread.outputs.csv_writer import render_csv
-from dualread.outputs.json_writer import render_json
+from dualread.outputs.json_writer import json_value, render_json, statements_of
 from dualread.outputs.ofx_writer import render_ofx
 
 RENDERERS: dict[str, Callable[[Sequence[dict[str, Any]]], str]] = {
@@ -26,8 +26,10 @@ __all__ = [
     "RENDERERS",
     "SUFFIXES",
     "OutputFormat",
+    "json_value",
     "render_csv",
     "render_json",
     "render_ofx",
+    "statements_of",
     "write_atomic",
 ]

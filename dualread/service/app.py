@@ -26,7 +26,8 @@ from dualread.cache import AnswerCache
 from dualread.choices import Engine, OcrEngine, OnDispute, OutputFormat, Route
 from dualread.config import ROLES
 from dualread.documents import DocumentError, open_document
-from dualread.outputs import RENDERERS, write_atomic
+from dualread.outputs import RENDERERS, json_value, write_atomic
+from dualread.outputs.accounts import account_name
 from dualread.parsing import is_carried_forward
 from dualread.readers import Readers
 from dualread.service.config import ServiceConfig
@@ -37,7 +38,7 @@ from dualread.service.review import (
     RevisionRequest,
     dispute_choices,
     live_totals,
-    revise,
+    revise_account,
 )
 from dualread.service.security import COOKIE_NAME, bearer, token_matches
 from dualread.service.store import (
@@ -257,7 +258,9 @@ def create_app(config: ServiceConfig) -> FastAPI:
         wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S, description="seconds to wait")] = 0,
     ) -> dict[str, Any] | Response:
         """The job's status, and when done its result in the statement schema (the latest
-        revision unless ``revision`` is given); with ``format`` the output file itself."""
+        revision unless ``revision`` is given): the statement, or for a file of several accounts
+        the array of their statements, as ``dualread extract`` writes it; with ``format`` the
+        output file itself."""
         waiters: _Waiters = request.app.state.waiters
         event = waiters.register(job_id) if wait else None
         try:
@@ -276,7 +279,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         if format is not None:
             if found is None:
                 raise HTTPException(409, f"extraction {job_id} is {job.status}: no result yet")
-            text = RENDERERS[format]([found.document])
+            text = RENDERERS[format](found.documents)
             stem = Path(job.filename).stem
             return Response(
                 text,
@@ -289,7 +292,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
             _job_view(job)
             | {
                 "revision": None if found is None else found.number,
-                "result": None if found is None else found.document,
+                "result": None if found is None else json_value(found.documents),
             }
         )
 
@@ -327,13 +330,14 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     @app.get("/v1/extractions/{job_id}/highlights", tags=["review"])
     def page_highlights(job_id: str) -> dict[str, Any]:
-        """Where each open dispute of the latest revision sits: page, and a box when the text
-        layer shows it (fractions of the page), else null (the whole page)."""
+        """Where each open dispute of the latest revision sits: the account (1 for the first),
+        page, and a box when the text layer shows it (fractions of the page), else null (the
+        whole page)."""
         job = job_or_404(job_id)
         found = store.revision(job_id)
         if found is None:
             return {"highlights": []}
-        return {"highlights": [h.to_dict() for h in _highlights(job, found.document)]}
+        return {"highlights": _highlights(job, found.documents)}
 
     @app.get("/v1/extractions/{job_id}/revisions", tags=["review"])
     def list_revisions(job_id: str) -> dict[str, Any]:
@@ -353,8 +357,9 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     @app.post("/v1/extractions/{job_id}/revisions", status_code=201, tags=["review"])
     def add_revision(job_id: str, request: RevisionRequest) -> dict[str, Any]:
-        """Save corrections as a new revision (the earlier ones are kept) and recheck the
-        arithmetic. ``base`` must be the latest revision, else 409."""
+        """Save corrections to one account's statement as a new revision (the earlier ones are
+        kept) and recheck its arithmetic. ``base`` must be the latest revision, else 409;
+        ``account`` names the account when the file holds several, else 422."""
         job_or_404(job_id)
         base = store.revision(job_id, request.base)
         if base is None:
@@ -363,15 +368,13 @@ def create_app(config: ServiceConfig) -> FastAPI:
         if latest is not None and latest.number != base.number:
             raise HTTPException(409, str(RevisionConflict(request.base, latest.number)))
         try:
-            document, changes = revise(
-                base.document, request.corrections, request.author, utc_now()
-            )
-            saved = store.add_revision(job_id, request.base, document, request.author, changes)
+            documents, changes = revise_account(base.documents, request, utc_now())
+            saved = store.add_revision(job_id, request.base, documents, request.author, changes)
         except CorrectionError as error:
             raise HTTPException(422, str(error)) from None
         except RevisionConflict as error:
             raise HTTPException(409, str(error)) from None
-        return {"revision": saved.number, "result": saved.document}
+        return {"revision": saved.number, "result": json_value(saved.documents)}
 
     @app.get("/v1/health", tags=["service"])
     def health() -> dict[str, Any]:
@@ -415,16 +418,26 @@ def create_app(config: ServiceConfig) -> FastAPI:
         return templates.TemplateResponse(request, "_jobs.html", {"jobs": store.list_jobs()})
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
-    def review(request: Request, job_id: str) -> Response:
+    def review(request: Request, job_id: str, account: Annotated[int, Query(ge=1)] = 1) -> Response:
+        """One account's statement (a tab per account when the file holds several)."""
         job = job_or_404(job_id)
         found = store.revision(job_id)
         context: dict[str, Any] = {"job": job, "revision": found, "dpi": REVIEW_DPI}
         if found is not None:
-            document = found.document
+            if account > len(found.documents):
+                raise HTTPException(404, f"extraction {job_id} has no account {account}")
+            document = found.documents[account - 1]
             context |= {
                 "doc": document,
+                "account": account,
+                "accounts": [
+                    {"index": number, "name": account_name(statement) or f"#{number}"}
+                    for number, statement in enumerate(found.documents, 1)
+                ],
                 "totals": live_totals(document),
-                "highlights": [h.to_dict() for h in _highlights(job, document)],
+                "highlights": [
+                    h for h in _highlights(job, found.documents) if h["account"] == account
+                ],
                 "disputes": dispute_choices(document),
                 "pages": _page_numbers(job),
                 "revisions": store.revisions(job_id),
@@ -450,11 +463,16 @@ def create_app(config: ServiceConfig) -> FastAPI:
             )
             return response
 
-    def _highlights(job: Job, document: dict[str, Any]) -> list[Any]:
+    def _highlights(job: Job, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Every account's highlights, each saying its account (1 for the first)."""
         password = JobOptions.model_validate(job.options).password
         try:
             with open_document(job.upload, password=password) as source:
-                return highlights(source, document)
+                return [
+                    h.to_dict() | {"account": number}
+                    for number, document in enumerate(documents, 1)
+                    for h in highlights(source, document)
+                ]
         except DocumentError:
             return []
 

@@ -4,7 +4,8 @@ A correction names a header field, or a row and one of its parts (``row`` itself
 row's presence), and the value the person chose: one route's value, or one they typed. Typed money
 and dates are read like the statement's own (``1.234,56``, ``12.03.2024``). The settled disputes
 leave ``extraction.disputes`` and are listed, with who and when, under
-``extraction.corrections``; the arithmetic is checked again at once.
+``extraction.corrections``; the arithmetic is checked again at once. A file of several accounts
+has a statement per account; a request corrects one of them, which it names.
 
 Status after review: a person settling every value dispute does not by itself make a statement
 ``resolved``; the arithmetic must confirm it (``ok`` true). Until then an ``unresolved`` or
@@ -53,6 +54,12 @@ class RevisionRequest(BaseModel):
     base: int = Field(description="The revision these corrections were made on (the latest).")
     author: str = Field(min_length=1, max_length=100)
     corrections: list[Correction] = Field(min_length=1)
+    account: int | None = Field(
+        default=None,
+        ge=1,
+        description="The account whose statement they correct, as its extraction.account.index "
+        "(1 for the first); needed when the file holds several.",
+    )
 
 
 class CorrectionError(ValueError):
@@ -165,6 +172,28 @@ def revise(
     except SchemaError as error:
         raise CorrectionError(str(error)) from None
     return revised, changes
+
+
+def account_position(documents: list[dict[str, Any]], account: int | None) -> int:
+    """Where the account a request names (1-based; None for a file's only one) sits in
+    ``documents``, or :class:`CorrectionError`."""
+    count = len(documents)
+    if account is None and count > 1:
+        raise CorrectionError(f"the file holds {count} accounts: say which (account 1 to {count})")
+    if account is not None and account > count:
+        raise CorrectionError(f"account {account} does not exist (the file holds {count})")
+    return 0 if account is None else account - 1
+
+
+def revise_account(
+    documents: list[dict[str, Any]], request: RevisionRequest, at: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every account's statement with the request's corrections made to the one it names, and
+    the recorded changes, each saying which account it changed."""
+    position = account_position(documents, request.account)
+    revised, changes = revise(documents[position], request.corrections, request.author, at)
+    statements = [*documents[:position], revised, *documents[position + 1 :]]
+    return statements, [change | {"account": position + 1} for change in changes]
 
 
 def _statement(document: dict[str, Any]) -> Statement:

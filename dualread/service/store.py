@@ -6,7 +6,9 @@ are the user's alone (0700 / 0600); SQLite gives its WAL and shared-memory files
 mode.
 
 A job's result is revision 0, written by dualread; every correction a person makes adds a revision
-(the earlier ones are kept), with who made it and when.
+(the earlier ones are kept), with who made it and when. A revision holds the statement of every
+account the file holds, stored as the JSON output shapes them: one statement as an object, several
+as an array. Databases written when a job kept one statement load unchanged.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from dualread.outputs.atomic import write_atomic
+from dualread.consensus import worst_status
+from dualread.outputs import json_value, statements_of, write_atomic
 
 JobStatus = Literal["queued", "running", "done", "failed"]
 DATABASE_NAME = "jobs.sqlite3"
@@ -69,16 +72,20 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def summarize(document: dict[str, Any]) -> dict[str, Any]:
-    """What the job list shows of a result: counts and the arithmetic check, no content."""
-    record = document.get("extraction", {})
-    disputes = record.get("disputes", [])
+def summarize(documents: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What the job list shows of a result, over all its accounts: counts, the least sure
+    status, and the arithmetic check (false if any account's breaks, true if all hold); no
+    content."""
+    records = [document.get("extraction", {}) for document in documents]
+    disputes = [d for record in records for d in record.get("disputes", [])]
+    checks = [record.get("arithmetic", {}).get("ok") for record in records]
     return {
-        "status": record.get("status"),
-        "transactions": len(document.get("transactions", [])),
+        "status": worst_status([record["status"] for record in records]),
+        "accounts": len(documents),
+        "transactions": sum(len(document.get("transactions", [])) for document in documents),
         "value_disputes": sum(1 for d in disputes if d.get("severity", "value") == "value"),
         "text_disputes": sum(1 for d in disputes if d.get("severity") == "text"),
-        "arithmetic_ok": record.get("arithmetic", {}).get("ok"),
+        "arithmetic_ok": False if False in checks else None if None in checks else True,
     }
 
 
@@ -116,7 +123,7 @@ class Job:
 class Revision:
     job_id: str
     number: int
-    document: dict[str, Any]
+    documents: list[dict[str, Any]]  # one statement per account, in print order
     author: str
     changes: list[dict[str, Any]]
     created_at: str
@@ -236,21 +243,22 @@ class JobStore:
         self,
         job_id: str,
         *,
-        document: dict[str, Any] | None,
+        documents: Sequence[dict[str, Any]],
         error: str | None,
         exit_code: int,
     ) -> bool:
-        """Record a job's outcome (its result becomes revision 0). False if it was deleted."""
+        """Record a job's outcome: its accounts' statements become revision 0; none, and the job
+        failed. False if it was deleted."""
         with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE jobs SET status = ?, error = ?, exit_code = ?, finished_at = ?"
                 " WHERE id = ? AND status = 'running'",
-                ("done" if document is not None else "failed", error, exit_code, utc_now(), job_id),
+                ("done" if documents else "failed", error, exit_code, utc_now(), job_id),
             )
             if cursor.rowcount == 0:
                 return False
-            if document is not None:
-                self._insert_revision(db, job_id, 0, document, ENGINE_AUTHOR, [])
+            if documents:
+                self._insert_revision(db, job_id, 0, documents, ENGINE_AUTHOR, [])
         return True
 
     def get(self, job_id: str) -> Job | None:
@@ -308,11 +316,11 @@ class JobStore:
         self,
         job_id: str,
         base: int,
-        document: dict[str, Any],
+        documents: Sequence[dict[str, Any]],
         author: str,
         changes: list[dict[str, Any]],
     ) -> Revision:
-        """Save ``document`` as the revision after ``base``; :class:`RevisionConflict` when
+        """Save ``documents`` as the revision after ``base``; :class:`RevisionConflict` when
         someone saved another revision after ``base`` meanwhile."""
         with self._transaction() as db:
             latest = db.execute(
@@ -320,7 +328,7 @@ class JobStore:
             ).fetchone()[0]
             if latest != base:
                 raise RevisionConflict(base, latest)
-            self._insert_revision(db, job_id, base + 1, document, author, changes)
+            self._insert_revision(db, job_id, base + 1, documents, author, changes)
         revision = self.revision(job_id, base + 1)
         assert revision is not None
         return revision
@@ -330,7 +338,7 @@ class JobStore:
         db: sqlite3.Connection,
         job_id: str,
         number: int,
-        document: dict[str, Any],
+        documents: Sequence[dict[str, Any]],
         author: str,
         changes: list[dict[str, Any]],
     ) -> None:
@@ -340,8 +348,8 @@ class JobStore:
             (
                 job_id,
                 number,
-                _dump(document),
-                _dump(summarize(document)),
+                _dump(json_value(documents)),
+                _dump(summarize(documents)),
                 author,
                 _dump(changes),
                 utc_now(),
@@ -362,7 +370,10 @@ class JobStore:
             started_at=row["started_at"],
             finished_at=row["finished_at"],
             revision=row["revision"],
-            summary=None if row["summary"] is None else json.loads(row["summary"]),
+            # A summary stored when a job kept one statement has no account count.
+            summary=None
+            if row["summary"] is None
+            else {"accounts": 1} | json.loads(row["summary"]),
         )
 
 
@@ -383,7 +394,7 @@ def _revision(row: sqlite3.Row) -> Revision:
     return Revision(
         job_id=row["job_id"],
         number=row["number"],
-        document=json.loads(row["document"]),
+        documents=statements_of(json.loads(row["document"])),
         author=row["author"],
         changes=json.loads(row["changes"]),
         created_at=row["created_at"],

@@ -1,6 +1,8 @@
 """The bounded worker pool: a few threads that take queued jobs from the store and read them
 through :func:`dualread.api.extract_many`, the same call ``dualread extract`` makes.
 
+Each job keeps the statement of every account its file holds, as ``dualread extract`` writes them.
+
 A worker claims the oldest queued job together with the queued jobs that share its options, and
 reads them as one batch, so on one GPU a burst of uploads costs one round of model swaps, not one
 per file. Results go to the store as they come; a worker that dies with the server leaves its jobs
@@ -92,32 +94,30 @@ class WorkerPool:
         except Exception as error:  # one batch's failure must not stop the worker
             log.error("batch of %d job(s) failed: %s", len(jobs), type(error).__name__)
             for job in by_path.values():
-                self._finish(
-                    job, None, f"{job.filename}: internal error ({type(error).__name__})", 1
-                )
+                self._finish(job, [], f"{job.filename}: internal error ({type(error).__name__})", 1)
             return
         for job in by_path.values():  # the library yields one result per file; never lose one
-            self._finish(job, None, f"{job.filename}: no result", 1)
+            self._finish(job, [], f"{job.filename}: no result", 1)
 
     def _record(self, job: Job, result: ExtractionResult, seconds: float) -> None:
-        document = result.document
-        if document is not None:
+        documents = result.documents
+        for document in documents:
             # The result names the file the user uploaded, not where the server keeps it.
             document["extraction"]["source"] = job.filename
         error = result.error and result.error.replace(str(job.upload), job.filename)
-        if len(result.accounts) > 1:  # a job keeps one statement: say what it leaves out
-            left_out = (
-                f"{job.filename}: holds {len(result.accounts)} accounts; this job keeps the "
-                "first one's statement (dualread extract writes one statement per account)"
-            )
-            error = f"{error}; {left_out}" if error else left_out
-        status = document["extraction"]["status"] if document is not None else "failed"
-        log.info("job %s: %s, exit %d, %.2f s", job.id, status, result.exit_code, seconds)
-        self._finish(job, document, error, result.exit_code)
+        log.info(
+            "job %s: %s, %d account(s), exit %d, %.2f s",
+            job.id,
+            result.status or "failed",
+            len(documents),
+            result.exit_code,
+            seconds,
+        )
+        self._finish(job, documents, error, result.exit_code)
 
     def _finish(
-        self, job: Job, document: dict[str, Any] | None, error: str | None, exit_code: int
+        self, job: Job, documents: Sequence[dict[str, Any]], error: str | None, exit_code: int
     ) -> None:
-        if not self.store.finish(job.id, document=document, error=error, exit_code=exit_code):
+        if not self.store.finish(job.id, documents=documents, error=error, exit_code=exit_code):
             log.info("job %s was deleted while it ran; its result is dropped", job.id)
         self.on_finished(job.id)

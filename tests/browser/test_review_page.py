@@ -1,7 +1,7 @@
 """The review page in a real headless Chromium, against ``dualread serve`` and stand-in model
 servers that leave the sample statement with a closing-balance dispute: drop the file, open it,
 settle the dispute by typing (opening + sum = closing turns green as you type, then on the saved
-revision) and by the keyboard, and download the CSV."""
+revision) and by the keyboard, and download the CSV; and a file of two accounts, a tab each."""
 
 from __future__ import annotations
 
@@ -30,17 +30,20 @@ from tests.browser.conftest import Screenshot
 from tests.service.conftest import StartServe
 from tests.service.support import (
     OCR_CLOSING,
+    REPO_ROOT,
     SAMPLE,
     TRUE_CLOSING,
     VISUAL_CLOSING,
     disputed_servers,
     settings_env,
     truth_of,
+    wait_done,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.contract, pytest.mark.slow]
 
 WAIT_S = 180.0
+TWO_ACCOUNTS = REPO_ROOT / "fixtures" / "corpus" / "d24-two-currencies-en-GB.pdf"
 
 # Drop files on the page as a person would: a DataTransfer holding the files of a scratch
 # <input type=file> (which Selenium can fill), dispatched as a drop on the drop zone.
@@ -171,3 +174,30 @@ def test_settle_a_dispute_in_the_browser(
     assert browser.find_element(By.ID, "f-closing_balance").text == OCR_CLOSING
     assert arithmetic(browser) == "bad"  # route B's value does not balance, and it shows
     assert browser.find_element(By.ID, "status").text == "unresolved"
+
+
+def test_each_account_of_a_file_has_its_own_tab(
+    browser: webdriver.Chrome, screenshot: Screenshot, serve: StartServe
+) -> None:
+    """A file of two accounts, read by the embedded engine: a tab per account, named by its
+    IBAN, each showing its own statement."""
+    server = serve()
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        files = [("files", (TWO_ACCOUNTS.name, TWO_ACCOUNTS.read_bytes()))]
+        queued = client.post("/v1/extractions", files=files, data={"engine": "embedded"})
+        job_id = queued.json()["jobs"][0]["id"]
+        result = wait_done(client, job_id, WAIT_S)["result"]
+    browser.get(f"{server.url}/jobs/{job_id}")
+    tabs = browser.find_elements(By.CSS_SELECTOR, ".account-tabs a")
+    assert [tab.text for tab in tabs] == [d["iban"] for d in result]
+    tabs[1].click()
+    wait_for(browser, lambda b: b.find_element(By.ID, "f-currency").text == "USD")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.rows tbody tr")
+    assert [r.get_attribute("data-amount") for r in rows] == [
+        t["amount"] for t in result[1]["transactions"]
+    ]
+    current = browser.find_element(By.CSS_SELECTOR, ".account-tabs a[aria-current]")
+    assert current.text == result[1]["iban"]
+    shown = browser.find_element(By.CSS_SELECTOR, "figure.page:not([hidden])")
+    assert shown.get_attribute("data-page") == "2"  # where the second account's rows are
+    screenshot("review-second-account")

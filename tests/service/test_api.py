@@ -67,6 +67,7 @@ def test_upload_poll_and_result_equal_to_the_library(client: TestClient) -> None
     assert result["extraction"]["source"] == "statement.pdf"  # not the server's own path
     assert done["summary"] == {
         "status": "single",
+        "accounts": 1,
         "transactions": 16,
         "value_disputes": 0,
         "text_disputes": 0,
@@ -242,7 +243,7 @@ def _disputed_job(store: JobStore) -> str:
     path = store.stage(SAMPLE.read_bytes(), ".pdf")
     (job,) = store.add_jobs([NewUpload("statement.pdf", path, {})])
     assert store.claim(1)[0].id == job.id
-    store.finish(job.id, document=document, error=None, exit_code=3)
+    store.finish(job.id, documents=[document], error=None, exit_code=3)
     return job.id
 
 

@@ -69,6 +69,7 @@ const review = $("#review");
 if (review) {
   const job = review.dataset.job;
   const base = Number(review.dataset.revision);
+  const account = Number(review.dataset.account);  // the account this tab shows (1 for the first)
   const disputes = $$("li.dispute");
   let current = -1;
 
@@ -100,7 +101,7 @@ if (review) {
     const response = await fetch(`/v1/extractions/${job}/revisions`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ base, author: author.value.trim() || "reviewer", corrections: [correction] }),
+      body: JSON.stringify({ base, account, author: author.value.trim() || "reviewer", corrections: [correction] }),
     });
     if (!response.ok) { say(await problem(response)); return; }
     sessionStorage.setItem("dualread.next", String(current));
