@@ -301,13 +301,29 @@ def test_a_value_dispute_makes_the_document_unresolved_beside_a_text_dispute() -
     assert decision.disputed_pages == frozenset({2, 3})
 
 
-def test_header_fields_are_value_disputes() -> None:
+def test_a_header_number_or_identifier_is_a_value_dispute() -> None:
     truth = _truth()
-    a = truth.model_copy(update={"account_holder": "Erika Mustermann"})
-    b = truth.model_copy(update={"account_holder": "Max Mustermann"})
+    a = truth.model_copy(update={"account_number": "12345678"})
+    b = truth.model_copy(update={"account_number": "12845678"})
     decision = decide(_pair(a, b))
     assert decision.status == "unresolved"
-    assert [(d.field, d.severity) for d in decision.disputes] == [("account_holder", "value")]
+    assert [(d.field, d.severity) for d in decision.disputes] == [("account_number", "value")]
+
+
+@pytest.mark.parametrize("field", ["bank_name", "account_holder"])
+def test_a_name_in_the_header_is_a_text_dispute_left_empty(field: str) -> None:
+    """The numbers agree and balance: a disputed name is flagged and left out (null by
+    default), not a reason to send the whole statement back."""
+    truth = _truth()
+    a = truth.model_copy(update={field: "Erika Mustermann"})
+    b = truth.model_copy(update={field: None})
+    decision = decide(_pair(a, b))
+    assert decision.status == "resolved"
+    assert [(d.field, d.severity) for d in decision.disputes] == [(field, "text")]
+    assert getattr(decision.statement, field) is None
+    assert decision.field_confidence[field] == 0.0
+    best = decide(_pair(a, b), on_dispute="best")
+    assert (best.status, getattr(best.statement, field)) == ("resolved", "Erika Mustermann")
 
 
 def test_route_a_passes_that_differ_keep_the_page_open() -> None:
@@ -584,11 +600,11 @@ def test_disputes_name_each_pass_and_how_it_asked() -> None:
 
 def test_to_dict_fits_the_schema_extraction_block() -> None:
     truth = _truth()
-    decision = decide(_pair(truth.model_copy(update={"bank_name": "X"}), truth))
+    decision = decide(_pair(truth.model_copy(update={"period_start": None}), truth))
     document = decision.statement.to_json_dict()
     document["extraction"] = {"source": "s.pdf", "engine": "vlm", **decision.to_dict()}
     validate_document(document)
-    assert document["extraction"]["disputes"][0]["field"] == "bank_name"
+    assert document["extraction"]["disputes"][0]["field"] == "period_start"
     assert document["extraction"]["disputes"][0]["severity"] == "value"
 
 
