@@ -21,9 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import TypeAdapter
+
 from dualread.outputs.atomic import write_atomic
-from dualread.stages.candidate import Candidate, PassParams, RawOutput
-from dualread.statement import Statement
+from dualread.stages.candidate import Candidate
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -42,15 +43,20 @@ def candidate_to_dict(candidate: Candidate) -> dict[str, Any]:
 
 
 def candidate_from_dict(data: dict[str, Any]) -> Candidate:
-    return Candidate(
-        route=data["route"],
-        statement=Statement.model_validate(data["statement"]),
-        pages=tuple(data["pages"]),
-        params=PassParams(**data["params"]),
-        raw=[RawOutput(**{**r, "pages": tuple(r["pages"])}) for r in data["raw"]],
-        timings=data["timings"],
-        notes=data["notes"],
-    )
+    return typed(Candidate, data)
+
+
+def typed(kind: type[T], data: Any) -> T:
+    """``data`` read back as a ``kind`` (a dataclass), every field's type checked: a field of the
+    wrong type (a number that is a string, a list that is null) fails here, as a ValueError, and
+    not later in the stage that uses it."""
+    adapter: TypeAdapter[T] | None = _ADAPTERS.get(kind)
+    if adapter is None:  # built once per kind: building costs more than validating
+        adapter = _ADAPTERS[kind] = TypeAdapter(kind)
+    return adapter.validate_python(data)
+
+
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
 
 
 def _is_private(path: Path) -> bool:

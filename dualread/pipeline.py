@@ -444,4 +444,9 @@ class _Outcome:
             return cls(candidate=read())
         except Exception as failure:  # any reader failure is this document's
             # The record and the error line name the file already.
-            return cls(error=str(failure).removeprefix(f"{document.path}: "))
+            message = str(failure).removeprefix(f"{document.path}: ")
+            if "Traceback (most recent call last)" in message:
+                # A library that puts its traceback in the message (onnxruntime's out of memory,
+                # through RapidOCR): its last line says what failed.
+                message = message.strip().splitlines()[-1]
+            return cls(error=message or type(failure).__name__)  # MemoryError() says nothing

@@ -13,13 +13,13 @@ from typing import Any
 
 from dualread.backends.base import Backend
 from dualread.backends.factory import make_backend
-from dualread.cache import AnswerCache, candidate_from_dict, candidate_to_dict
+from dualread.cache import AnswerCache, candidate_from_dict, candidate_to_dict, typed
 from dualread.config import Role, Settings
 from dualread.documents import Document
 from dualread.stages import markdown_json, ocr_markdown, visual_json
-from dualread.stages.candidate import Candidate, PassParams, RawOutput
+from dualread.stages.candidate import Candidate, PassParams
 from dualread.stages.embedded import OcrEngine, read_embedded
-from dualread.stages.ocr_markdown import OcrPages, PageMarkdown
+from dualread.stages.ocr_markdown import OcrPages
 
 
 def _ocr_to_dict(ocr: OcrPages) -> dict[str, Any]:
@@ -27,11 +27,7 @@ def _ocr_to_dict(ocr: OcrPages) -> dict[str, Any]:
 
 
 def _ocr_from_dict(data: dict[str, Any]) -> OcrPages:
-    pages = tuple(
-        PageMarkdown(**{**p, "raw": RawOutput(**{**p["raw"], "pages": tuple(p["raw"]["pages"])})})
-        for p in data["pages"]
-    )
-    return OcrPages(pages=pages, model=data["model"], elapsed_s=data["elapsed_s"])
+    return typed(OcrPages, data)
 
 
 class Readers:

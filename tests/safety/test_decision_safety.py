@@ -278,6 +278,58 @@ def test_a_damaged_cache_entry_that_is_still_json_is_a_miss(tmp_path: Path) -> N
     assert cache.load(key, candidate_from_dict) is None
 
 
+def _damage_everywhere(value: Any, damage: Any) -> Any:
+    """Every value in ``value`` (a cached entry) replaced by ``damage``, keeping the keys."""
+    if isinstance(value, dict):
+        return {key: _damage_everywhere(item, damage) for key, item in value.items()}
+    if isinstance(value, list) and value:
+        return [_damage_everywhere(item, damage) for item in value]
+    return damage
+
+
+def _model_calls(routes: StandinRoutes) -> int:
+    return sum(sum(server.stats()["roles"].values()) for server in (routes.ollama, routes.openai))
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda entry: {key: "x" for key in entry}, id="every-field-a-string"),
+        pytest.param(lambda entry: _damage_everywhere(entry, None), id="every-value-null"),
+        pytest.param(lambda entry: _damage_everywhere(entry, "abc"), id="every-value-abc"),
+        pytest.param(lambda entry: [entry], id="wrapped-in-a-list"),
+    ],
+)
+def test_damaged_cache_entries_through_the_command_line_are_asked_again(
+    tmp_path: Path, standin_routes: StartRoutes, damage: Any
+) -> None:
+    """A re-run is answered from the cache; every entry rewritten as valid JSON of the wrong
+    shape, the next run asks the servers again and writes what the first run wrote."""
+    routes = standin_routes([SAMPLE], dpi=DPIS)
+    source = Path(shutil.copy(SAMPLE, tmp_path / SAMPLE.name))
+    urls = ("--ollama-url", routes.ollama.api_url, "--vllm-url", routes.openai.api_url)
+
+    def run(name: str) -> tuple[Outcome, str]:
+        out = tmp_path / name
+        args = (str(source), "--engine", "vlm", "--no-third-voter", "-o", str(out), *urls)
+        return extract(tmp_path, *args), out.read_text()
+
+    first, written = run("first.json")
+    assert first.exit_code == 0, first.stderr
+    asked = _model_calls(routes)
+    assert run("again.json")[0].exit_code == 0 and _model_calls(routes) == asked  # all cached
+    entries = list((tmp_path / "cache").rglob("*.json"))
+    assert len(entries) == 3  # visual, ocr markdown, markdown -> json
+    for entry in entries:
+        entry.write_text(json.dumps(damage(json.loads(entry.read_text()))))
+
+    second, rewritten = run("second.json")
+    assert second.exit_code == 0, second.stderr
+    assert _model_calls(routes) == 2 * asked
+    assert _statement_part(json.loads(rewritten)) == _statement_part(json.loads(written))
+
+
 @pytest.mark.unit
 def test_an_empty_statement_whose_balances_confirm_it_may_be_agreed() -> None:
     """The counterpart of ``empty_answer``: an empty table is agreed only when the printed

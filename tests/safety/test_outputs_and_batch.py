@@ -75,6 +75,37 @@ def test_a_folder_output_that_would_land_on_an_input_is_refused(tmp_path: Path) 
         plan_outputs(sources, str(tmp_path), ".json")
 
 
+def test_an_output_that_is_no_regular_file_is_written_into_not_replaced(tmp_path: Path) -> None:
+    """``-o /dev/null``, ``-o /dev/stdout``, a FIFO: renaming a temp file over one would put a
+    JSON file where the device was (as root, in /dev itself) and the output would reach nobody.
+    Probed with a FIFO: a regression must not replace the machine's /dev/null."""
+    source = sample_copy(tmp_path / "statement.pdf")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open now, so the writer never waits
+    try:
+        outcome = extract(tmp_path, str(source), "-o", str(fifo))
+        received = os.read(reader, 1 << 16)
+    finally:
+        os.close(reader)
+    assert outcome.exit_code == 0, outcome.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert len(json.loads(received)["transactions"]) == 16
+
+
+def test_an_output_through_a_link_replaces_the_file_and_keeps_the_link(tmp_path: Path) -> None:
+    source = sample_copy(tmp_path / "statement.pdf")
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "latest.json").write_text("{}")
+    link = tmp_path / "latest.json"
+    link.symlink_to(tmp_path / "runs" / "latest.json")
+    outcome = extract(tmp_path, str(source), "-o", str(link))
+    assert outcome.exit_code == 0, outcome.stderr
+    assert link.is_symlink()
+    assert len(json.loads(link.read_text())["transactions"]) == 16
+    assert stat.S_IMODE(link.stat().st_mode) == 0o600
+
+
 @pytest.mark.parametrize("make", [blank_pdf, blank_photo, letter_pdf])
 def test_a_page_with_no_statement_is_still_written_with_exit_3(
     tmp_path: Path, make: Callable[[Path], Path]
@@ -197,6 +228,37 @@ def test_stdout_closed_or_full_is_an_error_not_a_traceback(
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [f"error: cannot write the output to stdout ({problem})"]
+
+
+@pytest.mark.parametrize(
+    ("failure", "shown"),
+    [
+        pytest.param(
+            RuntimeError(
+                'Traceback (most recent call last):\n  File "main.py", line 98, in __call__\n'
+                "onnxruntime.RuntimeException: Conv node: std::bad_alloc\n"
+            ),
+            "onnxruntime.RuntimeException: Conv node: std::bad_alloc",
+            id="traceback-in-the-message",
+        ),
+        pytest.param(MemoryError(), "MemoryError", id="empty-message"),
+    ],
+)
+def test_a_reader_failing_with_a_traceback_or_nothing_is_one_short_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: Exception, shown: str
+) -> None:
+    """Out of memory in the OCR (RapidOCR passes onnxruntime's traceback as its message), or a
+    bare MemoryError: the error line says what failed, not a traceback and not nothing."""
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise failure
+
+    monkeypatch.setattr("dualread.readers.read_embedded", fail)
+    source = sample_copy(tmp_path / "statement.pdf")
+    outcome = extract(tmp_path, str(source), "-o", str(tmp_path / "s.json"))
+    assert outcome.exit_code == 3, outcome.stderr
+    assert outcome.errors == [f"error: {source}: embedded: {shown}"]
+    assert (tmp_path / "s.json").is_file()
 
 
 def test_a_jpeg_named_pdf_is_read_as_an_image(tmp_path: Path) -> None:
