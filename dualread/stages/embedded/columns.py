@@ -10,6 +10,7 @@ column whose span they overlap most, else to the nearest one.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,11 +27,12 @@ TEXT_ROLES: frozenset[Role] = frozenset({"description", "counterparty", "referen
 DATE_ROLES: frozenset[Role] = frozenset({"date", "posting_date", "value_date"})
 
 MIN_TITLE_SHARE = 0.7  # of a header line's words that must be titles or filler
+PHRASE_GAP = 0.8  # word heights: words of one phrase, or of one amount, are set closer
 
 
 @lru_cache(maxsize=65536)
 def _fold_token(text: str) -> str:
-    token = fold(text).strip(":;,*()[]")
+    token = fold(text).strip(":;,*()[]/")  # 'Deposits/' over 'Additions'
     return re.sub(r"^\((.*)\)$", r"\1", token)
 
 
@@ -212,42 +214,61 @@ def is_side_by_side(line: Line) -> bool:
 TITLE_GAPS = (1.0, 0.5)
 
 
-def stacked_header(line: Line, below: Line) -> TableHeader | None:
+def stacked_header(line: Line, below: Line, *, below_is_header: bool = False) -> TableHeader | None:
     """A header printed over two lines ('ENTRADA DE' over 'DINERO'), or None.
 
     The first line's words are cut into titles at gaps wider than a word height (or half of
     one, where that names more columns); each word of the second line joins the title above it
-    that it overlaps. The joined titles are then matched like a one-line header. Only a line
-    set close under the first can be its second half, and each of its words must sit under
-    exactly one title.
+    that it overlaps, and one under no title is a title printed on the second line only ('Date'
+    beside 'Check' over 'Number'). The joined titles are then matched like a one-line header.
+    Only a line set close under the first can be its second half; no word of it may sit under
+    two titles, and each joined title must name one column: a section title over the titles
+    below it ('Card withdrawals' over 'Date' and 'Description') is none of them.
+
+    ``below_is_header``: the second line is a header by itself. Then the first only completes
+    its titles, each of its own over one of them: a line set close above a header is more
+    often a section's title ('Withdrawals', centred) than a header's top half.
     """
     height = max(line.bottom - line.top, 1.0)
-    if below.top - line.bottom > 0.8 * height or len(below.words) > len(line.words):
+    if below.top - line.bottom > 0.8 * height:
         return None
-    found = [_stacked(line, below, gap * height) for gap in TITLE_GAPS]
+    found = [_stacked(line, below, gap * height, below_is_header) for gap in TITLE_GAPS]
     matched = [header for header in found if header is not None]
     return max(matched, key=lambda header: len(header.roles), default=None)
 
 
-def _stacked(line: Line, below: Line, gap: float) -> TableHeader | None:
-    titles: list[list[Word]] = []
+def _stacked(line: Line, below: Line, gap: float, below_is_header: bool) -> TableHeader | None:
+    tops: list[list[Word]] = []
     for word in line.words:
-        if titles and word.x0 - titles[-1][-1].x1 <= gap:
-            titles[-1].append(word)
+        if tops and word.x0 - tops[-1][-1].x1 <= gap:
+            tops[-1].append(word)
         else:
-            titles.append([word])
+            tops.append([word])
+    halves: list[list[Word]] = [[] for _ in tops]  # the second line's words under each title
+    bottoms: list[list[Word]] = []  # titles printed on the second line only
     for word in below.words:
-        above = [t for t in titles if min(t[-1].x1, word.x1) - max(t[0].x0, word.x0) > 0]
-        if len(above) != 1:
+        above = [i for i, t in enumerate(tops) if min(t[-1].x1, word.x1) > max(t[0].x0, word.x0)]
+        if len(above) > 1:
             return None
-        above[0].append(word)
+        if above:
+            halves[above[0]].append(word)
+        else:
+            bottoms.append([word])
+    if below_is_header and not all(halves):
+        return None
+    titles = [top + half for top, half in zip(tops, halves, strict=True)] + bottoms
     # Each word of a title gets the title's whole span: the titles match word by word.
     words = [
-        Word(w.text, title[0].x0, line.top, max(x.x1 for x in title), below.bottom)
-        for title in titles
+        Word(w.text, min(x.x0 for x in title), line.top, max(x.x1 for x in title), below.bottom)
+        for title in sorted(titles, key=lambda title: min(x.x0 for x in title))
         for w in title
     ]
-    return match_header(Line(tuple(words)))
+    header = match_header(Line(tuple(words)))
+    if header is None or any(
+        len({c.role for c in _match_titles(_tokens(title))[0]}) > 1 for title in titles
+    ):
+        return None
+    return header
 
 
 def _widen_with_fillers(columns: list[Column], words: Sequence[Word]) -> list[Column]:
@@ -284,7 +305,7 @@ def _joins_number(left: Word, right: Word) -> bool:
     """'10' '662,91', '-' '580,06', 'R$' '150,00' or '150,00' 'D': one amount printed as two
     words (space-grouped, signed, with its currency or its debit/credit marker apart)."""
     gap = right.x0 - left.x1
-    if gap > 0.8 * max(left.height, right.height) or gap < -0.5:
+    if gap > PHRASE_GAP * max(left.height, right.height) or gap < -0.5:
         return False
     if left.text in ("-", "+") or _CURRENCY_WORD.match(left.text):
         return bool(re.match(r"^[-+(]?\d", right.text))
@@ -336,9 +357,37 @@ def column_for(word: Word, header: TableHeader) -> Column:
     return min(candidates, key=lambda c: c.distance(word))
 
 
+def _one_phrase(words: Sequence[Word]) -> bool:
+    """Whether the words follow each other as closely as the words of one phrase do."""
+    return all(
+        right.x0 - left.x1 <= PHRASE_GAP * max(left.height, right.height)
+        for left, right in itertools.pairwise(words)
+    )
+
+
 def split_by_column(words: Sequence[Word], header: TableHeader) -> dict[Role, list[Word]]:
-    """A line's words grouped by the column they fall in, each group left to right."""
+    """A line's words grouped by the column they fall in, each group left to right.
+
+    Numbers set inside one text column's words, as close to them as the words of a phrase (a
+    street number or a reference in a description), are that column's text, though they reach
+    under a money column's title: an amount stands apart from the text beside it.
+    """
+    merged = merge_number_parts(words)
+    columns = [column_for(word, header) for word in merged]
+    start = 0
+    while start < len(merged):
+        end = start  # columns[start:end]: a run of words that went to numeric columns
+        while end < len(merged) and columns[end].role in NUMERIC_ROLES:
+            end += 1
+        if (
+            0 < start < end < len(merged)
+            and columns[start - 1] == columns[end]
+            and columns[end].role in TEXT_ROLES
+            and _one_phrase(merged[start - 1 : end + 1])
+        ):
+            columns[start:end] = [columns[end]] * (end - start)
+        start = end + 1
     cells: dict[Role, list[Word]] = {}
-    for word in merge_number_parts(words):
-        cells.setdefault(column_for(word, header).role, []).append(word)
+    for word, column in zip(merged, columns, strict=True):
+        cells.setdefault(column.role, []).append(word)
     return cells

@@ -184,13 +184,18 @@ def _headers(lines: Sequence[Line]) -> list[TableHeader | None]:
     singles = [_SIDE_BY_SIDE if is_side_by_side(line) else match_header(line) for line in lines]
     headers: list[TableHeader | None] = list(singles)
     for index in range(len(lines) - 1):
-        single = headers[index]
-        if single is _SIDE_BY_SIDE:
+        single, below = headers[index], singles[index + 1]
+        if single is _SIDE_BY_SIDE or single is _SECOND_HEADER_LINE or below is _SIDE_BY_SIDE:
             continue
-        # A one-line match without a description column may be the top half of a header.
-        if singles[index + 1] is None and (single is None or not single.has("description")):
-            stacked = stacked_header(lines[index], lines[index + 1])
-            if stacked is not None and (single is None or len(stacked.roles) > len(single.roles)):
+        # A one-line match without a description column may be the top half of a header, and
+        # one with fewer columns the bottom half ('Check' over 'Number' above 'Date'): the two
+        # lines are one header where together they name more columns than either alone.
+        if single is None or not single.has("description"):
+            stacked = stacked_header(
+                lines[index], lines[index + 1], below_is_header=below is not None
+            )
+            alone = max(len(h.roles) if h is not None else 0 for h in (single, below))
+            if stacked is not None and len(stacked.roles) > alone:
                 headers[index], headers[index + 1] = stacked, _SECOND_HEADER_LINE
     return headers
 

@@ -12,6 +12,7 @@ from dualread.stages.embedded.columns import (
     match_header,
     merge_number_parts,
     split_by_column,
+    stacked_header,
 )
 from dualread.stages.embedded.words import Word
 from tests.stages.embedded.conftest import line_at
@@ -177,3 +178,38 @@ def test_split_by_column() -> None:
         "debit": "46.75",
         "balance": "2,442.26",
     }
+
+
+def test_numbers_set_inside_a_description_stay_in_it() -> None:
+    # A street number and a reference inside the text reach under the deposits title; the
+    # amount stands apart from the text.
+    header = match_header(
+        line_at(100, (40, "Date"), (90, "Description"), (300, "Deposits"), (380, "Withdrawals"))
+    )
+    assert header is not None
+    line = line_at(
+        120, (40, "7/29"), (90, "ATM on 07/27 789 Ponce DE 0029111019 Ann"), (390, "5.00")
+    )
+    cells = split_by_column(line.words, header)
+    assert {role: " ".join(w.text for w in words) for role, words in cells.items()} == {
+        "date": "7/29",
+        "description": "ATM on 07/27 789 Ponce DE 0029111019 Ann",
+        "debit": "5.00",
+    }
+
+
+def test_a_line_over_a_header_only_completes_its_titles() -> None:
+    # The bottom line is a header by itself: a title of the top line over none of its titles
+    # ('Withdrawals' centred above it, a section's title) is no column of it.
+    header = line_at(100, (40, "Date"), (120, "Description"), (400, "Amount"))
+    above = line_at(91, (300, "Withdrawals"))
+    assert stacked_header(above, header, below_is_header=True) is None
+    stacked = stacked_header(above, header)
+    assert stacked is not None and stacked.has("debit")
+
+
+def test_a_section_title_over_several_titles_is_no_half_of_them() -> None:
+    # Joined to 'Date' and 'Description' below it, the title would name three columns at once.
+    header = line_at(100, (40, "Date"), (120, "Description"), (450, "Amount"))
+    above = line_at(91, (40, "ATM & DEBIT CARD WITHDRAWALS"))
+    assert stacked_header(above, header, below_is_header=True) is None

@@ -535,3 +535,31 @@ def test_a_statement_without_a_closing_balance_ends_on_its_last_running_balance(
     )
     statement = read_statement([(1, newest_first)], PAGE_HEIGHT).primary.statement
     assert statement.closing_balance == Decimal("-15.13")
+
+
+def test_a_two_line_header_whose_bottom_line_names_fewer_columns_alone() -> None:
+    """'Check' over 'Number', 'Deposits/' over 'Additions', ... beside 'Date' and 'Description'
+    printed on the bottom line only: the bottom line alone is a header without the check
+    numbers, the two lines together one with them."""
+    page = rows(
+        (40, ((40, "Statement period: 07/11/2019 to 08/09/2019"),)),
+        (100, ((125, "Check"), (300, "Deposits/"), (370, "Withdrawals/"), (450, "Ending daily"))),
+        (
+            109,
+            (
+                (40, "Date"),
+                (120, "Number"),
+                (170, "Description"),
+                (300, "Additions"),
+                (370, "Subtractions"),
+                (460, "balance"),
+            ),
+        ),
+        (130, ((40, "7/16"), (130, "367"), (170, "Deposited OR Cashed Check"), (380, "15.00"))),
+        (145, ((40, "7/16"), (170, "Payroll 071519"), (310, "2,795.78"), (450, "1,477.61"))),
+    )
+    statement = read_statement([(1, page)], PAGE_HEIGHT).primary.statement
+    assert [(t.reference, t.description, t.amount, t.balance) for t in statement.transactions] == [
+        ("367", "Deposited OR Cashed Check", Decimal("-15.00"), None),
+        (None, "Payroll 071519", Decimal("2795.78"), Decimal("1477.61")),
+    ]
