@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
+from itertools import pairwise
 from typing import Literal
 
 from dualread.parsing import fold, normalize_iban, parse_date
@@ -59,6 +60,13 @@ _STARTS_WITH_DATE = re.compile(r"(?:[^\W\d_]+\.?\s*)?\d")  # 'Dec 31, 2022', '31
 _CENTS = re.compile(r"\d[.,]\d{2}(?!\d)")
 _BIC_SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
 _IBAN_START = re.compile(r"^[A-Z]{2}[0-9]{2}")
+_BARE_DOLLAR = "$"
+# Letters fused before a dollar sign name its country ('R$', 'NZ$'); none: a bare dollar.
+_DOLLAR = re.compile(r"(?<![^\W\d_])([^\W\d_]{0,3})\$")
+_DOLLAR_COUNTRIES = [
+    (re.compile(rf"(?<![\w.]){re.escape(name)}(?![\w])"), code)
+    for name, code in vocabulary.DOLLAR_COUNTRIES.items()
+]
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,23 @@ def _trailing_money(words: Sequence[Word], numbers: NumberFormat) -> Decimal | N
     return best
 
 
+def _first_money(words: Sequence[Word], numbers: NumberFormat) -> Decimal | None:
+    """The first amount with cents among the words, with its currency mark or sign before or
+    after it: the amount a label names when other print follows it on the line."""
+    for end, word in enumerate(words):
+        if not _CENTS.search(word.text):
+            continue
+        mark = words[end + 1 : end + 2]  # '1.250,00 EUR', '26,67 -': never a second number
+        if mark and not any(ch.isdigit() for ch in mark[0].text):
+            value = _trailing_money([*words[: end + 1], *mark], numbers)
+            if value is not None:
+                return value
+        value = _trailing_money(words[: end + 1], numbers)
+        if value is not None:
+            return value
+    return None
+
+
 def _iban_in(line: Line) -> str | None:
     """A valid IBAN printed in the line, in groups of four or in one piece."""
     words = [w.text.strip(":,;") for w in line.words]
@@ -222,8 +247,10 @@ def _joined(line: Line) -> bool:
     return bool(_PERIOD_JOINER.search(line.text) or _YEARLESS_START.search(line.text))
 
 
-def find_period(lines: Sequence[Line], numbers: NumberFormat) -> tuple[dt.date, dt.date] | None:
-    """Two dates on one line joined by 'to'/'bis'/'au'/'-': labelled lines first."""
+def _periods(lines: Sequence[Line], numbers: NumberFormat) -> list[tuple[dt.date, dt.date]]:
+    """The statement periods the lines print: two dates on one line joined by 'to'/'bis'/'au'/
+    '-', labelled lines first. Several only where each starts the day after (or the day) the
+    one before ends: consecutive statements of one account in one file; else the first."""
     candidates = []
     for line in lines:
         dates = _dates_of_period(line, numbers)
@@ -232,9 +259,27 @@ def find_period(lines: Sequence[Line], numbers: NumberFormat) -> tuple[dt.date, 
             if len(line.words) <= MAX_PERIOD_LINE_WORDS and (labelled or _joined(line)):
                 candidates.append((not labelled, dates[0], dates[1]))
     if not candidates:
-        return None
-    _, start, end = min(candidates, key=lambda c: c[0])
-    return start, end
+        return []
+    best = min(unlabelled for unlabelled, _, _ in candidates)
+    periods = sorted({(start, end) for unlabelled, start, end in candidates if unlabelled == best})
+    chained = all(
+        dt.timedelta(0) <= later[0] - earlier[1] <= dt.timedelta(days=1)
+        for earlier, later in pairwise(periods)
+    )
+    if chained:
+        return periods
+    first = next((start, end) for unlabelled, start, end in candidates if unlabelled == best)
+    return [first]
+
+
+def find_period(lines: Sequence[Line], numbers: NumberFormat) -> tuple[dt.date, dt.date] | None:
+    """The statement period; over consecutive statements in one file, from the first's start
+    to the last's end."""
+    return _span(_periods(lines, numbers))
+
+
+def _span(periods: Sequence[tuple[dt.date, dt.date]]) -> tuple[dt.date, dt.date] | None:
+    return (periods[0][0], periods[-1][1]) if periods else None
 
 
 def _currency(lines: Sequence[Line]) -> str | None:
@@ -255,13 +300,39 @@ def _currency(lines: Sequence[Line]) -> str | None:
     if codes:
         return codes.most_common(1)[0][0]
     symbols = Counter(
+        symbol for line in lines for w in line.words if (symbol := _symbol_currency(w.text))
+    )
+    if not symbols:
+        return None
+    common = symbols.most_common(1)[0][0]
+    return _bare_dollar(lines) if common == _BARE_DOLLAR else common
+
+
+def _symbol_currency(text: str) -> str | None:
+    """The currency a word's symbol or name names; ``_BARE_DOLLAR`` for a '$' no letters
+    qualify."""
+    folded = text.casefold()
+    dollar = _DOLLAR.search(folded)
+    if dollar:
+        return vocabulary.LETTERED_DOLLARS.get(dollar.group(1), _BARE_DOLLAR)
+    named = vocabulary.CURRENCY_NAMES.get(fold(text).strip(":.,()"))
+    return named or next(
+        (code for s, code in vocabulary.CURRENCY_SYMBOLS.items() if s in folded), None
+    )
+
+
+def _bare_dollar(lines: Sequence[Line]) -> str | None:
+    """The dollar of the one country the statement names most; two named as often: unknown."""
+    named = Counter(
         code
         for line in lines
-        for w in line.words
-        for s, code in vocabulary.CURRENCY_SYMBOLS.items()
-        if s in w.text.casefold()
+        for pattern, code in _DOLLAR_COUNTRIES
+        for _ in pattern.finditer(fold(line.text))
     )
-    return symbols.most_common(1)[0][0] if symbols else None
+    if not named:
+        return vocabulary.BARE_DOLLAR_DEFAULT
+    (first, count), *rest = named.most_common(2)
+    return first if not rest or rest[0][1] < count else None
 
 
 def _bank_name(first_page: Sequence[Line], page_height: float) -> str | None:
@@ -309,7 +380,10 @@ def read_header(
             found = _balance_as_of(line, numbers)
             if found:
                 as_of.append(found)
-    period = find_period(lines, numbers)
+    periods = _periods(lines, numbers)
+    period = _span(periods)
+    if len(periods) > 1:
+        fields = _last_closing(fields, pages, len(periods), numbers)
     as_of_dates = sorted({date for date, _ in as_of})
     if period is None and len(as_of_dates) >= 2:
         period = (as_of_dates[0], as_of_dates[-1])  # the balances at its start and its end
@@ -331,6 +405,20 @@ def read_header(
         bank_name=_bank_name(next((p for p in pages if p), []), page_height),
         card_statement=card,
     )
+
+
+def _last_closing(
+    fields: HeaderFields, pages: Sequence[Sequence[Line]], statements: int, numbers: NumberFormat
+) -> HeaderFields:
+    """Consecutive statements in one file: the closing balance is the last one's, where each
+    of them prints its own (fewer closings than statements: the lines say too little)."""
+    closings = [
+        value
+        for page in pages
+        for index in range(len(page))
+        if (value := _labelled_money(page, index, _CLOSING_LABELS, numbers)) is not None
+    ]
+    return replace(fields, closing_balance=closings[-1]) if len(closings) >= statements else fields
 
 
 def _read_line(
@@ -371,6 +459,8 @@ def _labelled_money(
         return None
     after = _words_after(page[index], *found, stop_at_gap=False)
     value = _trailing_money(after, numbers) if after else None
+    if value is None:  # other text after the amount: a box beside ('$13,216.58  Rachael Dean')
+        value = _first_money(after, numbers)
     if value is None:  # a summary box: the label is one of several titles, the value under it
         value = _trailing_money(_words_below(page, index, *found), numbers)
     return value

@@ -35,6 +35,7 @@ _DATE_PATTERNS = (
     re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),
     re.compile(r"\b\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?![\d.,])"),
     re.compile(r"\b\d{1,2}\.?\s+[^\W\d_]{3,}\.?,?\s+\d{4}\b"),
+    re.compile(r"\b\d{1,2}-[^\W\d_]{3,}-\d{4}\b"),  # '01-Oct-2025'
     re.compile(r"\b[^\W\d_]{3,}\.?\s+\d{1,2},?\s+\d{4}\b"),
 )
 

@@ -392,6 +392,7 @@ CURRENCY_LABELS = (
 PERIOD_LABELS = (
     "statement period",
     "period",
+    "periodo",
     "zeitraum",
     "periode",
     "periode du",
@@ -424,6 +425,38 @@ STATEMENT_TITLES = (
 )
 BIC_LABELS = ("bic", "swift", "bic (swift)", "swift/bic", "bic/swift", "swift code")
 CURRENCY_SYMBOLS = {"€": "EUR", "£": "GBP", "₽": "RUB", "руб": "RUB", "zł": "PLN", "₹": "INR"}
+# Currency names printed as whole words ('Betrag in Euro'), folded.
+CURRENCY_NAMES = {"euro": "EUR", "euros": "EUR"}
+# A dollar sign with its country's letters fused before it ('R$ 150,00', 'NZ$'), folded.
+LETTERED_DOLLARS = {
+    "r": "BRL",
+    "us": "USD",
+    "c": "CAD",
+    "ca": "CAD",
+    "a": "AUD",
+    "au": "AUD",
+    "nz": "NZD",
+    "hk": "HKD",
+    "s": "SGD",
+    "mx": "MXN",
+}
+# A bare '$' is the dollar of the country the statement names (its bank's or its customer's
+# address), folded; a statement naming none is taken to mean the US dollar.
+DOLLAR_COUNTRIES = {
+    "canada": "CAD",
+    "canadian": "CAD",
+    "new zealand": "NZD",
+    "nz": "NZD",
+    "australia": "AUD",
+    "australian": "AUD",
+    "singapore": "SGD",
+    "hong kong": "HKD",
+    "united states": "USD",
+    "usa": "USD",
+    "u.s.": "USD",
+    "u.s.a.": "USD",
+}
+BARE_DOLLAR_DEFAULT = "USD"
 # ISO 4217 codes that statements commonly print; a bare three-letter word elsewhere is not one.
 ISO_CURRENCIES = frozenset(
     [

@@ -131,3 +131,71 @@ def test_a_period_whose_start_prints_no_year_or_a_month_name(
     text: str, period: tuple[dt.date, dt.date] | None
 ) -> None:
     assert find_period([line_at(10, (40, text))], NumberFormat()) == period
+
+
+def test_a_labelled_balance_with_other_print_after_it_on_its_line() -> None:
+    page = [
+        line_at(20, (40, "Beginning balance on 7/11 $13,216.58"), (300, "Rachael Dean")),
+        line_at(32, (40, "Your opening balance on March 12, 2004 $4,247.14 Try our new service")),
+        line_at(44, (40, "Ending balance on 8/9 1.250,00 EUR"), (300, "For Direct Deposit use")),
+    ]
+    fields = read_header([page], 842, NumberFormat(decimal_comma=True))
+    assert fields.opening_balance == Decimal("13216.58")
+    assert fields.closing_balance == Decimal("1250.00")
+
+
+def _statement_header(top: float, period: str, opening: str, closing: str) -> list[Line]:
+    return [
+        line_at(top, (40, f"Statement period from {period}")),
+        line_at(top + 12, (40, f"Opening balance ${opening}")),
+        line_at(top + 24, (40, f"Closing balance ${closing}")),
+    ]
+
+
+def test_consecutive_statements_in_one_file_span_from_the_first_to_the_last() -> None:
+    february = _statement_header(20, "1 Feb 2026 to 28 Feb 2026", "2,410.55", "4,755.46")
+    march = _statement_header(20, "1 Mar 2026 to 31 Mar 2026", "4,755.46", "7,673.61")
+    fields = read_header([february, [], march], 842, NumberFormat())
+    assert (fields.period_start, fields.period_end) == (dt.date(2026, 2, 1), dt.date(2026, 3, 31))
+    assert fields.opening_balance == Decimal("2410.55")
+    assert fields.closing_balance == Decimal("7673.61")
+
+
+def test_two_periods_that_do_not_follow_each_other_are_not_one_span() -> None:
+    first = _statement_header(20, "1 Feb 2026 to 28 Feb 2026", "2,410.55", "4,755.46")
+    later = _statement_header(20, "1 Apr 2026 to 30 Apr 2026", "4,755.46", "7,673.61")
+    fields = read_header([first, later], 842, NumberFormat())
+    assert (fields.period_start, fields.period_end) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    assert fields.closing_balance == Decimal("4755.46")
+
+
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [
+        ("Período: 01/08/2025 a 31/08/2025", (dt.date(2025, 8, 1), dt.date(2025, 8, 31))),
+        (
+            "Statement Period 01-Oct-2025 to 31-Oct-2025",
+            (dt.date(2025, 10, 1), dt.date(2025, 10, 31)),
+        ),
+    ],
+)
+def test_a_period_labelled_in_portuguese_or_with_hyphenated_dates(
+    text: str, period: tuple[dt.date, dt.date]
+) -> None:
+    assert find_period([line_at(10, (40, text))], NumberFormat(dayfirst=True)) == period
+
+
+@pytest.mark.parametrize(
+    ("texts", "currency"),
+    [
+        (["Saldo Anterior: R$ 2.500,00"], "BRL"),
+        (["Beleg Valuta Beschreibung Betrag in Euro"], "EUR"),
+        (["Royal Bank of Canada", "Opening balance $4,247.14"], "CAD"),
+        (["Kowhai Bank NZ", "Opening balance $1,250.00"], "NZD"),
+        (["Opening balance $1,250.00"], "USD"),  # a bare dollar, no country named
+        (["Outside Canada and the U.S.", "Opening balance $1,250.00"], None),
+    ],
+)
+def test_currency_from_a_symbol_or_a_name(texts: list[str], currency: str | None) -> None:
+    page = [line_at(20 + 12 * i, (40, text)) for i, text in enumerate(texts)]
+    assert read_header([page], 842, NumberFormat()).currency == currency
