@@ -322,7 +322,8 @@ def _symbol_currency(text: str) -> str | None:
 
 
 def _bare_dollar(lines: Sequence[Line]) -> str | None:
-    """The dollar of the one country the statement names most; two named as often: unknown."""
+    """The dollar of the one country the statement names most; none named, or two as often:
+    unknown. A dozen countries print a bare '$', and a guessed currency would be a silent error."""
     named = Counter(
         code
         for line in lines
@@ -330,7 +331,7 @@ def _bare_dollar(lines: Sequence[Line]) -> str | None:
         for _ in pattern.finditer(fold(line.text))
     )
     if not named:
-        return vocabulary.BARE_DOLLAR_DEFAULT
+        return None
     (first, count), *rest = named.most_common(2)
     return first if not rest or rest[0][1] < count else None
 

@@ -456,7 +456,6 @@ DOLLAR_COUNTRIES = {
     "u.s.": "USD",
     "u.s.a.": "USD",
 }
-BARE_DOLLAR_DEFAULT = "USD"
 # ISO 4217 codes that statements commonly print; a bare three-letter word elsewhere is not one.
 ISO_CURRENCIES = frozenset(
     [

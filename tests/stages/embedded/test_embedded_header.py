@@ -192,7 +192,7 @@ def test_a_period_labelled_in_portuguese_or_with_hyphenated_dates(
         (["Beleg Valuta Beschreibung Betrag in Euro"], "EUR"),
         (["Royal Bank of Canada", "Opening balance $4,247.14"], "CAD"),
         (["Kowhai Bank NZ", "Opening balance $1,250.00"], "NZD"),
-        (["Opening balance $1,250.00"], "USD"),  # a bare dollar, no country named
+        (["Opening balance $1,250.00"], None),  # a bare dollar, no country named: no guess
         (["Outside Canada and the U.S.", "Opening balance $1,250.00"], None),
     ],
 )
