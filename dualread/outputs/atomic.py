@@ -6,19 +6,31 @@ created 0600: they hold bank data.
 Only a regular file is ever replaced. A target that is something else (``-o /dev/null``, a FIFO,
 ``-o /dev/stdout``) is written into: renaming over it would put a file where a device was (as root,
 ``-o /dev/null`` would break the machine's ``/dev/null``) and send the output nowhere. A symbolic
-link is followed: the file it points to is replaced, the link stays.
+link is followed: the file it points to is replaced, the link stays. A name for one of this
+process's open descriptors (``/dev/stdout``, ``/dev/fd/N``) is written through that descriptor:
+opening the name again would truncate a file the shell redirected it to (``>> all.json``) and
+resolving it would rename over that file.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
 
 
+_DESCRIPTOR = re.compile(r"/dev/(?:std(?P<std>in|out|err)|fd/(?P<fd>\d+))|/proc/self/fd/(?P<own>\d+)")
+_STANDARD = {"in": 0, "out": 1, "err": 2}
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
     payload = data.encode() if isinstance(data, str) else data
+    if (descriptor := _open_descriptor(path)) is not None:
+        with os.fdopen(os.dup(descriptor), "wb") as stream:  # shares its offset and O_APPEND
+            stream.write(payload)
+        return
     if _is_stream(path):
         with path.open("wb") as stream:
             stream.write(payload)
@@ -35,6 +47,20 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def _open_descriptor(path: Path) -> int | None:
+    """The descriptor ``path`` names (``/dev/stdout`` is 1), where this process has it open."""
+    found = _DESCRIPTOR.fullmatch(os.path.abspath(path))
+    if found is None:
+        return None
+    std, fd, own = found.group("std", "fd", "own")
+    descriptor = _STANDARD[std] if std else int(fd or own)
+    try:
+        os.fstat(descriptor)
+    except OSError:
+        return None  # not open here: the name is only a path (the write says why it fails)
+    return descriptor
 
 
 def _is_stream(path: Path) -> bool:

@@ -93,6 +93,21 @@ def test_an_output_that_is_no_regular_file_is_written_into_not_replaced(tmp_path
     assert len(json.loads(received)["transactions"]) == 16
 
 
+def test_output_to_stdout_redirected_onto_a_file_appends_to_it(tmp_path: Path) -> None:
+    """``-o /dev/stdout >> all.json``: the shell's file keeps what it held, and the output goes
+    after it. Renaming over the file the name resolves to would lose both."""
+    source = sample_copy(tmp_path / "statement.pdf")
+    collected = tmp_path / "all.json"
+    collected.write_text("earlier line\n")
+    outcome = extract_process(
+        tmp_path, str(source), "-o", "/dev/stdout", shell_redirect=f">> {collected}"
+    )
+    assert outcome.returncode == 0, outcome.stderr
+    earlier, written = collected.read_text().split("\n", 1)
+    assert earlier == "earlier line"
+    assert len(json.loads(written)["transactions"]) == 16
+
+
 def test_an_output_through_a_link_replaces_the_file_and_keeps_the_link(tmp_path: Path) -> None:
     source = sample_copy(tmp_path / "statement.pdf")
     (tmp_path / "runs").mkdir()
