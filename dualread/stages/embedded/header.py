@@ -63,6 +63,7 @@ _IBAN_START = re.compile(r"^[A-Z]{2}[0-9]{2}")
 _BARE_DOLLAR = "$"
 # Letters fused before a dollar sign name its country ('R$', 'NZ$'); none: a bare dollar.
 _DOLLAR = re.compile(r"(?<![^\W\d_])([^\W\d_]{0,3})\$")
+LETTERHEAD_SHARE = 0.3  # of the page's height, from the top: where a bank prints its address
 _DOLLAR_COUNTRIES = [
     (re.compile(rf"(?<![\w.]){re.escape(name)}(?![\w])"), code)
     for name, code in vocabulary.DOLLAR_COUNTRIES.items()
@@ -166,13 +167,26 @@ def _trailing_money(words: Sequence[Word], numbers: NumberFormat) -> Decimal | N
     return best
 
 
+_MONEY_MARK = re.compile(r"[$€£¥₽]")
+_GROUPED = re.compile(r"\d[.,'\u00a0 ]\d{3}[.,]\d{2}(?!\d)")  # '13,216.58', '1.250,00'
+
+
 def _first_money(words: Sequence[Word], numbers: NumberFormat) -> Decimal | None:
     """The first amount with cents among the words, with its currency mark or sign before or
-    after it: the amount a label names when other print follows it on the line."""
+    after it: the amount a label names when other print follows it on the line. Only an amount
+    that cannot be a date counts: a currency mark at it or digits grouped in thousands ('on
+    12.03 Page 1' holds a day and month, not a balance)."""
     for end, word in enumerate(words):
         if not _CENTS.search(word.text):
             continue
         mark = words[end + 1 : end + 2]  # '1.250,00 EUR', '26,67 -': never a second number
+        marks = [w.text for w in (*words[max(end - 1, 0) : end + 1], *mark)]
+        if not (
+            _GROUPED.search(word.text)
+            or any(_MONEY_MARK.search(text) for text in marks)
+            or (mark and mark[0].text.strip(".,:").upper() in vocabulary.ISO_CURRENCIES)
+        ):
+            continue
         if mark and not any(ch.isdigit() for ch in mark[0].text):
             value = _trailing_money([*words[: end + 1], *mark], numbers)
             if value is not None:
@@ -282,7 +296,9 @@ def _span(periods: Sequence[tuple[dt.date, dt.date]]) -> tuple[dt.date, dt.date]
     return (periods[0][0], periods[-1][1]) if periods else None
 
 
-def _currency(lines: Sequence[Line]) -> str | None:
+def _currency(lines: Sequence[Line], letterhead: Sequence[Line]) -> str | None:
+    """The currency a label, an ISO code or a symbol names; a bare '$' names the country's
+    dollar only where the ``letterhead`` (the top of page one: bank, address) names one."""
     for line in lines:
         found = _find_label(line, _CURRENCY_LABELS)
         if found is None:
@@ -305,7 +321,7 @@ def _currency(lines: Sequence[Line]) -> str | None:
     if not symbols:
         return None
     common = symbols.most_common(1)[0][0]
-    return _bare_dollar(lines) if common == _BARE_DOLLAR else common
+    return _bare_dollar(letterhead) if common == _BARE_DOLLAR else common
 
 
 def _symbol_currency(text: str) -> str | None:
@@ -319,6 +335,14 @@ def _symbol_currency(text: str) -> str | None:
     return named or next(
         (code for s, code in vocabulary.CURRENCY_SYMBOLS.items() if s in folded), None
     )
+
+
+def _letterhead(pages: Sequence[Sequence[Line]], page_height: float) -> list[Line]:
+    """The top of the first page that prints anything: where a bank prints its name and
+    address. A country named further down ('Outside Canada, call ...') says nothing of the
+    account's currency."""
+    first = next((page for page in pages if page), [])
+    return [line for line in first if line.top < page_height * LETTERHEAD_SHARE]
 
 
 def _bare_dollar(lines: Sequence[Line]) -> str | None:
@@ -382,9 +406,13 @@ def read_header(
             if found:
                 as_of.append(found)
     periods = _periods(lines, numbers)
-    period = _span(periods)
     if len(periods) > 1:
-        fields = _last_closing(fields, pages, len(periods), numbers)
+        closings = _labelled_closings(pages, numbers)
+        if len(closings) >= len(periods):  # consecutive statements, each with its own closing
+            fields = replace(fields, closing_balance=closings[-1])
+        else:  # one statement naming another's period ('Next statement period ...') in passing
+            periods = periods[:1]
+    period = _span(periods)
     as_of_dates = sorted({date for date, _ in as_of})
     if period is None and len(as_of_dates) >= 2:
         period = (as_of_dates[0], as_of_dates[-1])  # the balances at its start and its end
@@ -402,24 +430,22 @@ def read_header(
     card = any(marker in fold(line.text) for line in lines for marker in _CARD_MARKERS)
     return replace(
         fields,
-        currency=_currency(lines),
+        currency=_currency(lines, _letterhead(pages, page_height)),
         bank_name=_bank_name(next((p for p in pages if p), []), page_height),
         card_statement=card,
     )
 
 
-def _last_closing(
-    fields: HeaderFields, pages: Sequence[Sequence[Line]], statements: int, numbers: NumberFormat
-) -> HeaderFields:
-    """Consecutive statements in one file: the closing balance is the last one's, where each
-    of them prints its own (fewer closings than statements: the lines say too little)."""
-    closings = [
+def _labelled_closings(
+    pages: Sequence[Sequence[Line]], numbers: NumberFormat
+) -> list[Decimal]:
+    """Every labelled closing balance the pages print, in order."""
+    return [
         value
         for page in pages
         for index in range(len(page))
         if (value := _labelled_money(page, index, _CLOSING_LABELS, numbers)) is not None
     ]
-    return replace(fields, closing_balance=closings[-1]) if len(closings) >= statements else fields
 
 
 def _read_line(

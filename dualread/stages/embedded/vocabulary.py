@@ -441,7 +441,7 @@ LETTERED_DOLLARS = {
     "mx": "MXN",
 }
 # A bare '$' is the dollar of the country the statement names (its bank's or its customer's
-# address), folded; a statement naming none is taken to mean the US dollar.
+# address), folded; a statement naming none names no currency by its '$'.
 DOLLAR_COUNTRIES = {
     "canada": "CAD",
     "canadian": "CAD",

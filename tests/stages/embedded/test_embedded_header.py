@@ -144,6 +144,11 @@ def test_a_labelled_balance_with_other_print_after_it_on_its_line() -> None:
     assert fields.closing_balance == Decimal("1250.00")
 
 
+def test_a_day_and_month_after_a_balance_label_is_no_balance() -> None:
+    page = [line_at(20, (40, "Closing balance on 12.03"), (300, "Page 1"))]
+    assert read_header([page], 842, NumberFormat(decimal_comma=True)).closing_balance is None
+
+
 def _statement_header(top: float, period: str, opening: str, closing: str) -> list[Line]:
     return [
         line_at(top, (40, f"Statement period from {period}")),
@@ -167,6 +172,18 @@ def test_two_periods_that_do_not_follow_each_other_are_not_one_span() -> None:
     fields = read_header([first, later], 842, NumberFormat())
     assert (fields.period_start, fields.period_end) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
     assert fields.closing_balance == Decimal("4755.46")
+
+
+def test_the_next_statement_period_named_in_passing_leaves_the_period_alone() -> None:
+    page = [
+        line_at(20, (40, "Statement period 01/01/2024 to 31/01/2024")),
+        line_at(32, (40, "Opening balance $100.00")),
+        line_at(44, (40, "Closing balance $150.00")),
+        line_at(700, (40, "Next statement period 01/02/2024 to 29/02/2024")),
+    ]
+    fields = read_header([page], 842, NumberFormat(dayfirst=True))
+    assert (fields.period_start, fields.period_end) == (dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+    assert fields.closing_balance == Decimal("150.00")
 
 
 @pytest.mark.parametrize(
@@ -199,3 +216,11 @@ def test_a_period_labelled_in_portuguese_or_with_hyphenated_dates(
 def test_currency_from_a_symbol_or_a_name(texts: list[str], currency: str | None) -> None:
     page = [line_at(20 + 12 * i, (40, text)) for i, text in enumerate(texts)]
     assert read_header([page], 842, NumberFormat()).currency == currency
+
+
+def test_a_country_named_below_the_letterhead_gives_a_bare_dollar_no_currency() -> None:
+    page = [
+        line_at(20, (40, "Opening balance $1,250.00")),
+        line_at(700, (40, "Travelling? Outside Canada call 1-800-000-0000")),
+    ]
+    assert read_header([page], 842, NumberFormat()).currency is None
