@@ -20,8 +20,9 @@ import stat
 import tempfile
 from pathlib import Path
 
-
-_DESCRIPTOR = re.compile(r"/dev/(?:std(?P<std>in|out|err)|fd/(?P<fd>\d+))|/proc/self/fd/(?P<own>\d+)")
+_DESCRIPTOR = re.compile(
+    r"/dev/(?:std(?P<std>in|out|err)|fd/(?P<fd>\d+))|/proc/self/fd/(?P<own>\d+)"
+)
 _STANDARD = {"in": 0, "out": 1, "err": 2}
 
 

@@ -436,9 +436,7 @@ def read_header(
     )
 
 
-def _labelled_closings(
-    pages: Sequence[Sequence[Line]], numbers: NumberFormat
-) -> list[Decimal]:
+def _labelled_closings(pages: Sequence[Sequence[Line]], numbers: NumberFormat) -> list[Decimal]:
     """Every labelled closing balance the pages print, in order."""
     return [
         value
