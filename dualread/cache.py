@@ -39,6 +39,7 @@ def candidate_to_dict(candidate: Candidate) -> dict[str, Any]:
         "raw": [dataclasses.asdict(r) for r in candidate.raw],
         "timings": candidate.timings,
         "notes": candidate.notes,
+        "other_accounts": [account.to_json_dict() for account in candidate.other_accounts],
     }
 
 
@@ -47,9 +48,9 @@ def candidate_from_dict(data: dict[str, Any]) -> Candidate:
 
 
 def typed(kind: type[T], data: Any) -> T:
-    """``data`` read back as a ``kind`` (a dataclass), every field's type checked: a field of the
-    wrong type (a number that is a string, a list that is null) fails here, as a ValueError, and
-    not later in the stage that uses it."""
+    """``data`` read back as a ``kind`` (a dataclass), every field's type checked: a value that
+    cannot be read as its field's type (a list that is null, a number that is 'abc') fails here,
+    as a ValueError, and not later in the stage that uses it."""
     adapter: TypeAdapter[T] | None = _ADAPTERS.get(kind)
     if adapter is None:  # built once per kind: building costs more than validating
         adapter = _ADAPTERS[kind] = TypeAdapter(kind)

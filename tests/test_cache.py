@@ -20,6 +20,7 @@ def test_candidates_round_trip_through_a_private_cache(tmp_path: Path) -> None:
         params=PassParams(temperature=0.3, seed=3, dpi=300),
         raw=[RawOutput("visual_json", (2,), "{...}", "m", 1.5, 1.2)],
         timings={"visual_json": 1.5},
+        other_accounts=(Statement(iban="DE89370400440532013000", transactions=[]),),
     )
     cache = AnswerCache(tmp_path / "cache")
     key = cache.key(

@@ -3,12 +3,12 @@
 Normalise every candidate, align their rows, vote per header field and per row slot, let the
 arithmetic break ties, and say how sure each value is and what stayed disputed.
 
-Disputes come in two severities. A *value* dispute (a number, date or identifier of the header,
-a row's presence, date, amount or balance) leaves the document "unresolved" (exit code 3): users
-need the numbers right or flagged. A *text* dispute (a row's description, counterparty or
-reference; the bank's or the holder's name) is informative: it is listed, a row keeps the best
-guess of its text with its confidence halved, a name follows ``on_dispute`` like any header field
-with confidence 0, and the document can still be "resolved".
+Disputes come in two severities. A *value* dispute (a number, date, identifier or the currency
+of the header, a row's presence, date, amount or balance) leaves the document "unresolved" (exit
+code 3): users need the numbers right or flagged. A *text* dispute (a row's description,
+counterparty or reference; the bank's or the holder's name) is informative: it is listed, a row
+keeps the best guess of its text with its confidence halved, a name follows ``on_dispute`` like
+any header field with confidence 0, and the document can still be "resolved".
 
 Value disputes and ``on_dispute``: with ``"best"`` every disputed value keeps the best guess (a
 present value over none, then the one more readings gave, then the earliest candidate's).

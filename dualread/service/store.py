@@ -80,7 +80,7 @@ def summarize(documents: Sequence[dict[str, Any]]) -> dict[str, Any]:
     disputes = [d for record in records for d in record.get("disputes", [])]
     checks = [record.get("arithmetic", {}).get("ok") for record in records]
     return {
-        "status": worst_status([record["status"] for record in records]),
+        "status": worst_status([record.get("status", "unresolved") for record in records]),
         "accounts": len(documents),
         "transactions": sum(len(document.get("transactions", [])) for document in documents),
         "value_disputes": sum(1 for d in disputes if d.get("severity", "value") == "value"),
