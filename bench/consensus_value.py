@@ -55,6 +55,7 @@ class Outcome:
     value_errors: dict[str, int]  # reader -> rows wrong in a value (date, amount, balance)
     texts_listed: int  # consensus rows right in value, wrong in text, with a text dispute
     header_errors: dict[str, int]  # reader -> wrong header fields
+    headers_listed: int  # consensus header fields wrong (or left null) with a dispute listed
     passes: int
     status: str
     disputes: Counter[tuple[str, str]]  # (severity, field) -> disputes left
@@ -91,12 +92,13 @@ def texts_listed(truth: Statement, decision: Decision) -> int:
     )
 
 
-def header_errors(truth: Statement, reading: Statement) -> int:
+def wrong_header_fields(truth: Statement, reading: Statement) -> set[str]:
     left, right = normalize_statement(truth), normalize_statement(reading)
-    return sum(
-        field_key(name, getattr(left, name)) != field_key(name, getattr(right, name))
+    return {
+        name
         for name in HEADER_FIELDS
-    )
+        if field_key(name, getattr(left, name)) != field_key(name, getattr(right, name))
+    }
 
 
 def _statement(document: dict[str, Any]) -> Statement:
@@ -143,7 +145,11 @@ def run_document(
         row_errors={name: row_errors(truth, s) for name, s in readings.items()},
         value_errors={name: row_errors(truth, s, text=False) for name, s in readings.items()},
         texts_listed=texts_listed(truth, decision),
-        header_errors={name: header_errors(truth, s) for name, s in readings.items()},
+        header_errors={name: len(wrong_header_fields(truth, s)) for name, s in readings.items()},
+        headers_listed=len(
+            wrong_header_fields(truth, decision.statement)
+            & {d.field for d in decision.disputes if d.row is None}
+        ),
         passes=len(candidates),
         status=decision.status,
         disputes=Counter((d.severity, d.field) for d in decision.disputes),
@@ -192,8 +198,12 @@ def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         },
         "silent_row_error_rate": silent / rows,
         "silent_value_error_rate": silent_values / rows,
-        "wrong_header_fields_flagged": sum(o.header_errors["consensus"] for o in flagged),
-        "wrong_header_fields_silent": sum(o.header_errors["consensus"] for o in settled),
+        # Flagged: in an unresolved result, or listed as a dispute (a name left null is listed).
+        "wrong_header_fields_flagged": sum(o.header_errors["consensus"] for o in flagged)
+        + sum(o.headers_listed for o in settled),
+        "wrong_header_fields_silent": sum(
+            o.header_errors["consensus"] - o.headers_listed for o in settled
+        ),
         "decide_seconds_per_document": sum(o.decide_s for o in outcomes) / len(outcomes),
     }
 

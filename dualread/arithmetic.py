@@ -56,9 +56,15 @@ class ArithmeticReport:
         return self.violations + len(self.dates_out_of_order) + len(self.dates_outside_period)
 
     @property
-    def links_holding(self) -> int:
-        """Running-balance links that hold: each one independently confirms a row."""
-        return self.chain_links_checked - len(self.chain_breaks)
+    def holding(self) -> int:
+        """Equations that hold: running-balance links (each independently confirms a row), the
+        closing against the last running balance, and opening + sum = closing."""
+        return (
+            self.chain_links_checked
+            - len(self.chain_breaks)
+            + (self.closing_matches_last_balance is True)
+            + (self.totals_ok is True)
+        )
 
     @property
     def checked(self) -> int:

@@ -57,17 +57,19 @@ class Settlement:
         return Statement.model_construct(**values, transactions=transactions)
 
     def score(self, overrides: dict[int, Option]) -> tuple[int, ...]:
-        """Broken equations, then implausible dates, then (negated) balance links that hold.
+        """Broken equations, then implausible dates, then (negated) equations that hold.
 
-        More holding links wins among consistent readings: two rows whose printed balances both
-        fit the chain beat one merged row, which is consistent by construction, while an
-        invented intermediate balance that fits would be a coincidence.
+        More holding equations win among consistent readings: two rows whose printed balances
+        both fit the chain beat one merged row, which is consistent by construction, while an
+        invented intermediate balance that fits would be a coincidence; and a closing balance
+        one reading gave and another missed is confirmed where it equals the last running
+        balance both read.
         """
         report = check(self.statement(overrides), order=self.order)
         return (
             report.violations,
             report.inconsistencies - report.violations,
-            -report.links_holding,
+            -report.holding,
         )
 
     def settle(self) -> None:

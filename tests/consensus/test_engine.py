@@ -619,3 +619,17 @@ def test_no_reading_at_all_is_an_empty_unresolved_result_saying_so() -> None:
     document = decision.statement.to_json_dict()
     document["extraction"] = {"source": "s.pdf", "engine": "embedded", **decision.to_dict()}
     validate_document(document)
+
+
+def test_a_closing_one_reading_missed_is_confirmed_by_the_last_running_balance() -> None:
+    """Route B did not see the closing balance; route A's, twice, equals the last running
+    balance both routes read: the arithmetic confirms it."""
+    rows = chained(["-10.00", "25.00", "-5.00"])
+    seen = statement(rows, opening_balance=None)
+    missed = seen.model_copy(update={"closing_balance": None})
+    decision = decide(
+        [candidate("visual", seen), candidate("ocr", missed), candidate("visual", seen)]
+    )
+    assert decision.status == "resolved"
+    assert decision.statement.closing_balance == rows[-1].balance
+    assert decision.disputes == []
