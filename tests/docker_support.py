@@ -62,6 +62,9 @@ STANDIN_KINDS = {"ollama/ollama": "ollama", "vllm/vllm-openai": "vllm"}
 STANDIN_SOURCE_LABEL = "dualread.standin.sources"
 
 _FROM_LINE = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", re.IGNORECASE | re.MULTILINE)
+# A build argument's default ('ARG VLLM_IMAGE=vllm/vllm-openai:v0.32.0'), which a FROM may name.
+_ARG_LINE = re.compile(r"^\s*ARG\s+(\w+)=(\S+)", re.IGNORECASE | re.MULTILINE)
+_ARG_USE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 
 
 class DockerUnavailable(RuntimeError):
@@ -228,11 +231,19 @@ def _import_rootfs(rootfs: Path, socket: Path) -> None:
 
 
 def dockerfile_bases(images_dir: Path = IMAGES_DIR) -> set[str]:
-    """Every image name after a ``FROM`` in ``images_dir/Dockerfile*``."""
+    """Every image name after a ``FROM`` in ``images_dir/Dockerfile*``, a build argument there
+    read as its default (what build-images.sh builds from unless told otherwise)."""
     names: set[str] = set()
     for dockerfile in images_dir.glob("Dockerfile*"):
-        names.update(_FROM_LINE.findall(dockerfile.read_text()))
+        text = dockerfile.read_text()
+        defaults = dict(_ARG_LINE.findall(text))
+        names.update(_with_defaults(name, defaults) for name in _FROM_LINE.findall(text))
     return names
+
+
+def _with_defaults(text: str, defaults: dict[str, str]) -> str:
+    """``text`` with each ``${NAME}`` / ``$NAME`` replaced by its default, where it has one."""
+    return _ARG_USE.sub(lambda use: defaults.get(use[1] or use[2], use[0]), text)
 
 
 def standin_kind(image: str) -> str | None:

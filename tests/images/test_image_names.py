@@ -162,3 +162,13 @@ def test_base_images_are_pinned() -> None:
             argument = re.fullmatch(r"\$\{(\w+)\}", named)
             base = defaults.get(argument[1], named) if argument else named
             assert re.search(r":v?\d+\.\d+\.\d+$", base), f"{path.name}: unpinned base {base}"
+
+
+def test_the_stand_in_bases_cover_every_from_image_with_its_argument_read() -> None:
+    """'ARG VLLM_IMAGE=...' then 'FROM ${VLLM_IMAGE}': the Docker tier must build a stand-in for
+    the default the argument names, or a fresh machine pulls the real vLLM image."""
+    from tests.docker_support import dockerfile_bases, standin_kind
+
+    bases = dockerfile_bases()
+    assert {standin_kind(name) for name in bases} == {"ollama", "vllm"}
+    assert not any("$" in name for name in bases)
