@@ -108,9 +108,10 @@ def read_page_entry(image: bytes, ocr: OcrEngine | None = None) -> dict[str, Any
     """The oracle entry for one page image, read by the embedded engine (OCR: an image has no
     text layer): by default as the engine reads, or by the one OCR engine ``ocr`` alone. Its
     rows carry no ``page``: an image alone does not say where it sits in a document. A page the
-    engine cannot read (no statement table on it, or OCR failed) reads as an empty statement, as
-    a model answers one, with the reason under ``problem``. Raises ValueError when the image
-    cannot be decoded."""
+    engine cannot read (no statement table on it, or OCR failed) reads as a statement without
+    rows, as a model answers one: what the page prints outside a table (period, account,
+    balances), with the reason under ``problem``. Raises ValueError when the image cannot be
+    decoded."""
     # open_document reads files: a private temporary one (mode 0600), as a page is statement
     # content. Its format is found from the bytes, whatever the name.
     problem = None
@@ -127,7 +128,11 @@ def read_page_entry(image: bytes, ocr: OcrEngine | None = None) -> dict[str, Any
         except DocumentError as error:
             raise ValueError(f"page image: {error.problem}") from None
         except EmbeddedReadError as error:
-            truth, problem = empty_statement(), str(error).removeprefix(f"{handle.name}: ")
+            # A page with no table (a summary page) still says what it prints outside one, as
+            # a model's answer would: period, account, balances.
+            header = error.header
+            truth = header.to_json_dict() if header is not None else empty_statement()
+            problem = str(error).removeprefix(f"{handle.name}: ")
     for row in truth["transactions"]:
         row["page"] = None
     entry = {"truth": truth, "markdown": page_markdown(truth), "source": "reader"}

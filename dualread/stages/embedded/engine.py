@@ -33,6 +33,7 @@ from dualread.stages.embedded.ocr import OcrUnavailableError, ocr_words
 from dualread.stages.embedded.reader import NoStatementTableError, Reading, read_statement
 from dualread.stages.embedded.textcheck import looks_like_text, text_layer_matches_image
 from dualread.stages.embedded.words import PageWords, TextLayerQuality, text_layer_words
+from dualread.statement import Statement
 
 # RapidOCR's detector works on at most 2000 pixels a side, which an A4 page reaches at 170 dpi:
 # rendering finer only costs time. Tesseract reads small print better at 300 dpi.
@@ -46,7 +47,13 @@ TextCheck = Literal["auto", "always", "never"]
 
 
 class EmbeddedReadError(Exception):
-    """The embedded engine could not read a statement; ``str()`` is one line naming the file."""
+    """The embedded engine could not read a statement; ``str()`` is one line naming the file.
+    ``header``: where pages were read but held no transaction table, what they print outside
+    one, as a statement without rows (a model reading a summary page still answers that)."""
+
+    def __init__(self, message: str, header: Statement | None = None) -> None:
+        super().__init__(message)
+        self.header = header
 
 
 @dataclass
@@ -98,6 +105,7 @@ class _Attempt:
     reading: Reading | None
     problem: str | None
     report: ArithmeticReport | None
+    header: Statement | None = None  # without a reading: the header fields the pages print
 
     @property
     def doubtful(self) -> bool:
@@ -171,7 +179,7 @@ def _attempt(pages: _Pages) -> _Attempt:
     try:
         reading = read_statement(lines, pages.words[min(pages.words)].height)
     except NoStatementTableError as error:
-        return _Attempt(pages, lines, None, str(error), None)
+        return _Attempt(pages, lines, None, str(error), None, error.header)
     return _Attempt(pages, lines, reading, None, check(reading.primary.statement))
 
 
@@ -253,7 +261,7 @@ def read_embedded(
     except DocumentError as error:
         raise EmbeddedReadError(str(error)) from None
     if attempt.reading is None or attempt.report is None:
-        raise EmbeddedReadError(f"{document.path}: {attempt.problem}")
+        raise EmbeddedReadError(f"{document.path}: {attempt.problem}", attempt.header)
     elapsed = time.perf_counter() - started
     timings["embedded"] = elapsed
     # Each account the reader told apart is its own statement (see accounts.py).

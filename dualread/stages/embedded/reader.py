@@ -88,7 +88,12 @@ MAX_TABLES_TO_CHOOSE = 24
 
 
 class NoStatementTableError(ValueError):
-    """No transaction table was found on any page."""
+    """No transaction table was found on any page. ``header`` is what the pages print outside
+    one (a summary page: period, account, balances), as a statement without rows."""
+
+    def __init__(self, message: str, header: Statement) -> None:
+        super().__init__(message)
+        self.header = header
 
 
 @dataclass
@@ -644,7 +649,17 @@ def _statement(section: _Section, fields: HeaderFields) -> AccountReading:
     card, transactions, opening, closing = view
     if closing is None:
         closing = _last_balance(transactions)
-    statement = Statement(
+    statement = _header_statement(fields, opening, closing, transactions)
+    return AccountReading(statement, card, section.rows_without_amount)
+
+
+def _header_statement(
+    fields: HeaderFields,
+    opening: Decimal | None,
+    closing: Decimal | None,
+    transactions: list[Transaction],
+) -> Statement:
+    return Statement(
         bank_name=fields.bank_name,
         account_holder=fields.account_holder,
         account_number=fields.account_number,
@@ -657,7 +672,6 @@ def _statement(section: _Section, fields: HeaderFields) -> AccountReading:
         closing_balance=closing,
         transactions=transactions,
     )
-    return AccountReading(statement, card, section.rows_without_amount)
 
 
 def read_statement(pages: Sequence[tuple[int, Sequence[Line]]], page_height: float) -> Reading:
@@ -676,9 +690,13 @@ def read_statement(pages: Sequence[tuple[int, Sequence[Line]]], page_height: flo
         reader.read_page(number, lines, pre_table)
     reader.close_row()
     if not reader.sections or not any(s.rows for s in reader.sections):
+        fields = read_header([lines for _, lines in pages], page_height, numbers)
+        if fields.card_statement:  # a card's balances take their sign from its rows: none here
+            fields = replace(fields, opening_balance=None, closing_balance=None)
         raise NoStatementTableError(
             "no transaction table found (no header row with a date or "
-            "description column and an amount column)"
+            "description column and an amount column)",
+            _header_statement(fields, fields.opening_balance, fields.closing_balance, []),
         )
     accounts = []
     for index, section in enumerate(reader.sections):

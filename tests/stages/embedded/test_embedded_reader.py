@@ -159,6 +159,23 @@ def test_no_table_is_an_error() -> None:
         read_statement([(1, page)], PAGE_HEIGHT)
 
 
+def test_a_page_without_a_table_still_says_what_its_header_prints() -> None:
+    """A summary page: what a model would answer for it (no rows, the balances it prints)."""
+    page = rows(
+        (40, ((40, "Statement period: 01/07/2024 to 31/07/2024"),)),
+        (60, ((40, "Beginning balance on 7/1 $13,216.58"),)),
+        (80, ((40, "Ending balance on 7/31 $4,863.69"),)),
+    )
+    with pytest.raises(NoStatementTableError) as raised:
+        read_statement([(1, page)], PAGE_HEIGHT)
+    header = raised.value.header
+    assert (header.opening_balance, header.closing_balance) == (
+        Decimal("13216.58"),
+        Decimal("4863.69"),
+    )
+    assert header.transactions == []
+
+
 def test_columns_are_inferred_when_no_header_can_be_read() -> None:
     page = rows(
         (40, ((40, "Statement period: 01.11.2025 - 30.11.2025"),)),
