@@ -41,7 +41,15 @@ from typing import Any
 
 import psutil
 
-from bench.common import QUICK_RESULTS_DIR, Run, base_parser, headline, own_peak_rss_mib, target
+from bench.common import (
+    QUICK_RESULTS_DIR,
+    Run,
+    base_parser,
+    headline,
+    own_peak_rss_mib,
+    peak_rss_mib,
+    target,
+)
 from dualread.testing.standins.launch import start_standin
 from tests.safety.hostile_files import phone_photo
 
@@ -86,16 +94,6 @@ def photos(count: int, size: tuple[int, int]) -> list[Path]:
     return paths
 
 
-def _vmhwm_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass  # it has exited
-    return None
-
-
 def run_child(arguments: Sequence[str], env: dict[str, str], log: Path) -> dict[str, Any]:
     """Run one batch in a child; watch its process tree; stop it past the time or memory limit."""
     command = [sys.executable, "-m", f"bench.{NAME}", CHILD_FLAG, *arguments]
@@ -117,7 +115,7 @@ def run_child(arguments: Sequence[str], env: dict[str, str], log: Path) -> dict[
                 continue
             sampled_tree_mb = max(sampled_tree_mb, shared_out / 2**20)
             for child in tree[1:]:
-                if (peak := _vmhwm_mb(child.pid)) is not None:
+                if (peak := peak_rss_mib(child.pid)) is not None:
                     descendants[child.pid] = max(descendants.get(child.pid, 0.0), peak)
             if sampled_tree_mb > KILL_ABOVE_MB:
                 stopped = f"stopped: its memory passed {KILL_ABOVE_MB} MB"

@@ -94,10 +94,21 @@ def machine_description() -> dict[str, Any]:
 def own_peak_rss_mib() -> float:
     """This process's own peak resident memory (VmHWM). Unlike ``getrusage``'s ``ru_maxrss``,
     it is not inherited from the parent through fork and exec."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
+    peak = peak_rss_mib("self")
+    if peak is None:
+        raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
+    return peak
+
+
+def peak_rss_mib(pid: int | str) -> float | None:
+    """A process's peak resident memory (VmHWM) in MiB; None once it has exited."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass  # it has exited
+    return None
 
 
 def summarize(samples: Sequence[float], digits: int = 6) -> dict[str, Any]:

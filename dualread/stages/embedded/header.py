@@ -58,6 +58,7 @@ _YEARLESS_START = re.compile(
 )
 _STARTS_WITH_DATE = re.compile(r"(?:[^\W\d_]+\.?\s*)?\d")  # 'Dec 31, 2022', '31.12.2024'
 _CENTS = re.compile(r"\d[.,]\d{2}(?!\d)")
+_MONEY_MARK = re.compile(r"[$€£¥₽]")
 _BIC_SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
 _IBAN_START = re.compile(r"^[A-Z]{2}[0-9]{2}")
 _BARE_DOLLAR = "$"
@@ -157,7 +158,7 @@ def _trailing_money(words: Sequence[Word], numbers: NumberFormat) -> Decimal | N
     Cents are required: a balance is printed with them, a year or a count ('2025', '6') is not.
     Marks that are no words ('|', a box border OCR read as text) are passed over.
     """
-    words = [w for w in words if any(ch.isalnum() or ch in "$€£¥₽" for ch in w.text)]
+    words = [w for w in words if _MONEY_MARK.search(w.text) or any(c.isalnum() for c in w.text)]
     best: Decimal | None = None
     for size in range(1, min(5, len(words)) + 1):
         text = " ".join(w.text for w in words[-size:])
@@ -167,7 +168,6 @@ def _trailing_money(words: Sequence[Word], numbers: NumberFormat) -> Decimal | N
     return best
 
 
-_MONEY_MARK = re.compile(r"[$€£¥₽]")
 _GROUPED = re.compile(r"\d[.,'\u00a0 ]\d{3}[.,]\d{2}(?!\d)")  # '13,216.58', '1.250,00'
 
 
@@ -337,12 +337,10 @@ def _symbol_currency(text: str) -> str | None:
     )
 
 
-def _letterhead(pages: Sequence[Sequence[Line]], page_height: float) -> list[Line]:
-    """The top of the first page that prints anything: where a bank prints its name and
-    address. A country named further down ('Outside Canada, call ...') says nothing of the
-    account's currency."""
-    first = next((page for page in pages if page), [])
-    return [line for line in first if line.top < page_height * LETTERHEAD_SHARE]
+def _letterhead(first_page: Sequence[Line], page_height: float) -> list[Line]:
+    """The top of the first page: where a bank prints its name and address. A country named
+    further down ('Outside Canada, call ...') says nothing of the account's currency."""
+    return [line for line in first_page if line.top < page_height * LETTERHEAD_SHARE]
 
 
 def _bare_dollar(lines: Sequence[Line]) -> str | None:
@@ -428,10 +426,11 @@ def read_header(
         if fields.closing_balance is None:
             fields = replace(fields, closing_balance=valued[-1][1])
     card = any(marker in fold(line.text) for line in lines for marker in _CARD_MARKERS)
+    first_page = next((page for page in pages if page), [])  # the first that prints anything
     return replace(
         fields,
-        currency=_currency(lines, _letterhead(pages, page_height)),
-        bank_name=_bank_name(next((p for p in pages if p), []), page_height),
+        currency=_currency(lines, _letterhead(first_page, page_height)),
+        bank_name=_bank_name(first_page, page_height),
         card_statement=card,
     )
 
